@@ -1,0 +1,199 @@
+// Package lscmd is tpm-ls: it lists processes with their derived status.
+//
+// On a terminal it prints an aligned table with a header and human units;
+// piped, one process per line, fields separated by single tabs, raw numbers
+// (seconds, bytes), no header. It reads files and /proc only: it never takes
+// a lock, so it never waits on another tpm command.
+package lscmd
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/proc"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+type grammar struct {
+	Quiet    bool     `short:"q" help:"Print names only."`
+	JSON     bool     `help:"Print a JSON array: every meta field plus status, uptime, cpu and memory."`
+	Status   []string `placeholder:"S" help:"Only processes with this status (online, launching, restarting, stopping, stopped, exited, errored, stale, invalid); a comma-separated list or repeated."`
+	Patterns []string `arg:"" optional:"" name:"PATTERN" help:"Names or shell globs ('api-*') to list; all when none."`
+}
+
+const description = `List tpm's processes.
+
+Columns: NAME STATUS PID PORT UPTIME RESTARTS CPU MEM. CPU is the processor time
+and MEM the resident memory of the whole process group. On a terminal: an
+aligned table with a header and human units. Piped: no header, one process per
+line, fields separated by single tabs, raw numbers (seconds, bytes).
+
+Exit codes: 0 ok, 64 usage, 66 a name or pattern matches nothing.`
+
+// Main runs tpm-ls and returns its exit status.
+func Main(e *cli.Env) int {
+	var g grammar
+	if _, code, done := e.Parse(&g, description); done {
+		return code
+	}
+	return e.Report(run(e, &g))
+}
+
+type row struct {
+	r      *state.Record
+	uptime time.Duration
+	usage  proc.Usage
+}
+
+func run(e *cli.Env, g *grammar) error {
+	var statuses []string
+	for _, s := range g.Status {
+		for _, one := range strings.Split(s, ",") {
+			if !slices.Contains(state.Statuses, one) {
+				return cli.Usagef("unknown status %q: want one of %s", one, strings.Join(state.Statuses, ", "))
+			}
+			statuses = append(statuses, one)
+		}
+	}
+	t, err := state.Open()
+	if err != nil {
+		return err
+	}
+	var want []string
+	if len(g.Patterns) > 0 {
+		if want, err = cli.Resolve(t, g.Patterns); err != nil {
+			return err
+		}
+	}
+	recs, err := t.LoadAll()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	rows := make([]row, 0, len(recs))
+	alive := false
+	for _, r := range recs {
+		if want != nil && !slices.Contains(want, r.Name) {
+			continue
+		}
+		if len(statuses) > 0 && !slices.Contains(statuses, r.Status) {
+			continue
+		}
+		if r.Err != nil {
+			e.Warnf("%v", r.Err)
+		}
+		alive = alive || r.ProgAlive
+		rows = append(rows, row{r: r, uptime: r.Uptime(now)})
+	}
+	if alive && !g.Quiet {
+		usage, err := proc.GroupUsage()
+		if err != nil {
+			e.Warnf("cannot measure CPU and memory: %v", err)
+		}
+		for i := range rows {
+			if rows[i].r.ProgAlive {
+				rows[i].usage = usage[rows[i].r.Prog.PGID]
+			}
+		}
+	}
+	switch {
+	case g.Quiet:
+		var b strings.Builder
+		for _, r := range rows {
+			b.WriteString(r.r.Name)
+			b.WriteByte('\n')
+		}
+		_, err = fmt.Fprint(e.Stdout, b.String())
+	case g.JSON:
+		err = writeJSON(e, rows)
+	default:
+		err = writeTable(e, rows)
+	}
+	return err
+}
+
+func writeTable(e *cli.Env, rows []row) error {
+	human := cli.Terminal(e.Stdout)
+	colour := cli.Colour(e.Stdout)
+	var tb cli.Table
+	if human {
+		tb.Row("NAME", "STATUS", "PID", "PORT", "UPTIME", "RESTARTS", "CPU", "MEM")
+	}
+	for _, rw := range rows {
+		r := rw.r
+		var pid, port, restarts int64
+		if m := r.Meta; m != nil {
+			port, restarts = m.Int("port"), m.Int(state.KeyRestarts)
+			if r.ProgAlive {
+				pid = int64(r.Prog.PID)
+			}
+		}
+		if !human {
+			tb.Row(r.Name, r.Status, itoa(pid), itoa(port), itoa(int64(rw.uptime/time.Second)), itoa(restarts),
+				strconv.FormatFloat(rw.usage.CPU.Seconds(), 'f', 2, 64), itoa(rw.usage.RSS))
+			continue
+		}
+		dash := func(n int64, s string) string {
+			if n == 0 {
+				return "-"
+			}
+			return s
+		}
+		up, cpu, mem := "-", "-", "-"
+		if r.ProgAlive {
+			up, cpu, mem = cli.Duration(rw.uptime), cli.CPUTime(rw.usage.CPU), cli.Bytes(rw.usage.RSS)
+		}
+		tb.Row(r.Name, cli.Paint(colour, statusColour[r.Status], r.Status), dash(pid, itoa(pid)), dash(port, itoa(port)),
+			up, itoa(restarts), cpu, mem)
+	}
+	if human && len(rows) == 0 {
+		return nil
+	}
+	return tb.Write(e.Stdout, human)
+}
+
+var statusColour = map[string]string{
+	state.Online: "green", state.Launching: "cyan", state.Restarting: "yellow", state.Stopping: "yellow",
+	state.Stopped: "grey", state.Exited: "grey", state.Errored: "red", state.Stale: "magenta", state.Invalid: "red",
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// derived are the members tpm-ls adds; a meta field of the same name (a
+// TSM-era status=, say) is left out rather than written twice.
+var derived = []string{"name", "status", "error", "uptime", "cpu", "memory", "processes", "supervised"}
+
+func writeJSON(e *cli.Env, rows []row) error {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, rw := range rows {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  ")
+		var o state.Object
+		o.Str("name", rw.r.Name)
+		o.Str("status", rw.r.Status)
+		if rw.r.Meta != nil {
+			o.Meta(rw.r.Meta, derived...)
+		} else {
+			o.Str("error", rw.r.Err.Error())
+		}
+		o.Int("uptime", int64(rw.uptime/time.Second))
+		o.Raw("cpu", strconv.FormatFloat(rw.usage.CPU.Seconds(), 'f', 2, 64))
+		o.Int("memory", rw.usage.RSS)
+		o.Int("processes", int64(rw.usage.N))
+		o.Raw("supervised", strconv.FormatBool(rw.r.SupAlive))
+		b.WriteString(o.String())
+	}
+	if len(rows) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	_, err := fmt.Fprint(e.Stdout, b.String())
+	return err
+}

@@ -1,0 +1,165 @@
+// Package proc tells whether a recorded process is still the one tpm
+// started (SPEC §5), and measures process groups.
+//
+// A PID alone is not an identity: PIDs are reused. A process is ours only when
+// its PID and its start-time token both match what was recorded (Linux: field
+// 22 of /proc/PID/stat and the boot id; macOS: the start time from
+// sysctl kern.proc.pid). A record without a token falls back on its
+// start_time: the process must have started within two seconds of it.
+// Nothing here runs ps.
+package proc
+
+import (
+	"errors"
+	"math"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Info is what tpm reads about one process.
+type Info struct {
+	PID, PPID, PGID, SID int
+	// Token identifies this process among all that ever had its PID.
+	Token string
+	// Started is when the process started (wall clock).
+	Started time.Time
+	// Zombie is set for a process that has ended but is not yet reaped.
+	Zombie bool
+	// CPU is the processor time of the process and its reaped children.
+	CPU time.Duration
+	// RSS is its resident memory in bytes.
+	RSS int64
+}
+
+// ErrGone is returned for a PID that names no process.
+var ErrGone = errors.New("no such process")
+
+// Self returns the Info of the calling process.
+func Self() (Info, error) { return Stat(os.Getpid()) }
+
+// legacyWindow is how close a process's start must be to a record's
+// start_time for a record without a token to claim it.
+const legacyWindow = 2 * time.Second
+
+// Ours returns the Info of pid when it is the process a record describes: its
+// token equals token, or, when token is empty, it started within two seconds
+// of startUnix. It returns ok=false for a gone process or a stranger.
+func Ours(pid int, token string, startUnix int64) (Info, bool) {
+	if pid <= 0 {
+		return Info{}, false
+	}
+	in, err := Stat(pid)
+	if err != nil {
+		return Info{}, false
+	}
+	if token != "" {
+		return in, in.Token == token
+	}
+	if startUnix <= 0 {
+		return in, false
+	}
+	d := in.Started.Sub(time.Unix(startUnix, 0))
+	return in, math.Abs(float64(d)) <= float64(legacyWindow)
+}
+
+// Alive is Ours for a process that has not ended (a zombie is not alive).
+func Alive(pid int, token string, startUnix int64) (Info, bool) {
+	in, ok := Ours(pid, token, startUnix)
+	return in, ok && !in.Zombie
+}
+
+// Signal sends sig to pid only if its token still matches. It reports
+// whether the process was ours (and so signalled).
+func Signal(pid int, token string, startUnix int64, sig syscall.Signal) (bool, error) {
+	p, err := os.FindProcess(pid) // on Linux this holds a pidfd: no reuse after the check
+	if err != nil {
+		return false, nil
+	}
+	defer p.Release()
+	if _, ok := Ours(pid, token, startUnix); !ok {
+		return false, nil
+	}
+	err = p.Signal(sig)
+	if errors.Is(err, os.ErrProcessDone) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SignalGroup sends sig to the process group led by pid, only if the leader
+// is still ours. The leader must be alive (or a zombie): a group is only
+// signalled through a verified leader.
+func SignalGroup(pid int, token string, startUnix int64, sig syscall.Signal) (bool, error) {
+	in, ok := Ours(pid, token, startUnix)
+	if !ok || in.PGID != pid {
+		return false, nil
+	}
+	err := syscall.Kill(-pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Members returns the processes of group pgid other than its leader that
+// started no earlier than since: the leftovers of a group whose leader has
+// ended. A process that started before the group's leader cannot belong to it.
+func Members(pgid int, since time.Time) ([]Info, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	var out []Info
+	for _, in := range all {
+		if in.PGID == pgid && in.PID != pgid && !in.Zombie && !in.Started.Before(since.Add(-legacyWindow)) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// Usage is the summed CPU time and resident memory of a group of processes.
+type Usage struct {
+	CPU time.Duration
+	RSS int64
+	N   int
+}
+
+// GroupUsage sums CPU and memory by process group over every process.
+func GroupUsage() (map[int]Usage, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]Usage)
+	for _, in := range all {
+		if in.Zombie {
+			continue
+		}
+		u := out[in.PGID]
+		u.CPU += in.CPU
+		u.RSS += in.RSS
+		u.N++
+		out[in.PGID] = u
+	}
+	return out, nil
+}
+
+// waitGonePolling is WaitGone for systems without a process handle to sleep
+// on: it checks with a growing interval until the deadline.
+func waitGonePolling(pid int, token string, startUnix int64, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	d := time.Millisecond
+	for {
+		if _, ok := Alive(pid, token, startUnix); !ok {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		time.Sleep(min(d, left))
+		d = min(d*2, 50*time.Millisecond)
+	}
+}

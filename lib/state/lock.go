@@ -1,0 +1,141 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tetra-toolkit/tpm/lib/exit"
+)
+
+// The run lock, run/NAME.lock, is taken by tpm-start before anything of NAME
+// is written, handed to the supervisor, and inherited by the program (as
+// s6-supervise's lock-fd): while anything of NAME is alive, the lock is held,
+// whatever the pid files say. tpm-clean takes it to prove that nothing of
+// NAME is alive before it removes NAME's files.
+
+// ErrLocked is returned when another process holds a lock.
+var ErrLocked = errors.New("locked")
+
+// TryLock takes NAME's run lock without waiting. The returned file holds the
+// lock until it (and every copy of its descriptor) is closed. It returns
+// ErrLocked when the lock is held.
+func (t *Tree) TryLock(name string) (*os.File, error) {
+	return lockFile(t.Lock(name), unix.LOCK_EX|unix.LOCK_NB)
+}
+
+// lockFile opens path and flocks it with how. Another process may remove the
+// lock file between our open and our flock (tpm-clean removes the locks of
+// forgotten names); then we hold a lock on a file nobody else can find, so
+// after locking we check that path still names the file we locked, and start
+// again if not.
+func lockFile(path string, how int) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, exit.With(exitFor(err, exit.CantCreate), fmt.Errorf("open lock: %w", err))
+		}
+		if err := flock(f, how); err != nil {
+			f.Close()
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return nil, ErrLocked
+			}
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if sameFile(f, path) {
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
+}
+
+// Held reports whether NAME's run lock is held by anyone. It takes a shared
+// lock for an instant when it is free, so it is for tpm's writers (tpm-clean,
+// tpm-start), never for tpm-ls, which must not disturb a concurrent start.
+func (t *Tree) Held(name string) bool {
+	f, err := os.OpenFile(t.Lock(name), os.O_RDONLY, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := flock(f, unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	return false
+}
+
+// WaitUnlocked waits until nothing holds NAME's run lock, or the timeout
+// passes, and reports whether the lock came free. It sleeps in flock(2) in a
+// goroutine: no polling.
+func (t *Tree) WaitUnlocked(name string, timeout time.Duration) bool {
+	f, err := os.OpenFile(t.Lock(name), os.O_RDONLY, 0)
+	if err != nil {
+		return true
+	}
+	done := make(chan error, 1)
+	go func() { done <- flock(f, unix.LOCK_SH) }()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		f.Close()
+		return err == nil
+	case <-timer.C:
+		// The goroutine stays blocked in flock until the lock comes free or
+		// the process exits; closing f under it would not wake it.
+		return false
+	}
+}
+
+// editLockTimeout bounds the wait for the edit lock; a holder keeps it for the
+// time of one read and one rename.
+const editLockTimeout = 5 * time.Second
+
+// EditLock takes the tree's edit lock, a flock on the processes folder, and
+// returns the function that releases it. After editLockTimeout it gives up
+// with exit code 75.
+func (t *Tree) EditLock() (func(), error) {
+	d, err := os.Open(t.Root + "/" + ProcessesDir)
+	if err != nil {
+		return nil, exit.With(exitFor(err, exit.CantCreate), fmt.Errorf("edit lock: %w", err))
+	}
+	deadline := time.Now().Add(editLockTimeout)
+	wait := 100 * time.Microsecond
+	for {
+		err := flock(d, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { d.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			d.Close()
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return nil, exit.Errorf(exit.TempFail, "another tpm command holds the lock on %s; try again", t.Root)
+			}
+			return nil, fmt.Errorf("edit lock: %w", err)
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, 20*time.Millisecond)
+	}
+}
+

@@ -1,0 +1,169 @@
+package state
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/proc"
+)
+
+// The statuses of SPEC §4, and invalid for a meta file tpm cannot read.
+const (
+	Online     = "online"
+	Launching  = "launching"
+	Restarting = "restarting"
+	Stopping   = "stopping"
+	Stopped    = "stopped"
+	Exited     = "exited"
+	Errored    = "errored"
+	Stale      = "stale"
+	Invalid    = "invalid"
+)
+
+// Statuses lists every status in the order of SPEC §4.
+var Statuses = []string{Online, Launching, Restarting, Stopping, Stopped, Exited, Errored, Stale, Invalid}
+
+// Record is what the files of one process say about it, checked against what
+// is really alive.
+type Record struct {
+	Name string
+	// Meta is the parsed meta line; nil when the file is invalid.
+	Meta *meta.Meta
+	// Err says why the meta file is invalid.
+	Err error
+	// PidFile is set when pids/NAME.pid exists: the process is meant to run.
+	PidFile bool
+	// Prog is the program, valid when ProgAlive.
+	Prog      proc.Info
+	ProgAlive bool
+	// SupAlive is set when the supervisor recorded in the meta is alive.
+	SupAlive bool
+	// Status is derived from all of the above (SPEC §4).
+	Status string
+}
+
+// Fields of the meta line that tpm itself writes beyond the required ones
+// (documented in the README).
+const (
+	KeyToken     = "token"     // start-time token of pid
+	KeySupPid    = "sup_pid"   // the supervisor's pid
+	KeySupToken  = "sup_token" // and its token
+	KeyState     = "state"     // what the supervisor last recorded
+	KeyRestarts  = "restarts"
+	KeyExitCode  = "exit_code"
+	KeyExitSig   = "exit_signal"
+	KeyExitTime  = "exit_time"
+	KeyInstance  = "instance"
+	KeyCwd       = "cwd"
+	KeyNodeEnv   = "node_env"
+	KeyArgs      = "args"
+	KeyInterp    = "interpreter"
+	KeyInterpArg = "interpreter_args"
+)
+
+// Load reads the record of name. A missing meta file is ErrNoProcess; an
+// invalid one gives a record with status invalid and Err set.
+func (t *Tree) Load(name string) (*Record, error) {
+	data, err := os.ReadFile(t.Meta(name))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, NoProcess(name)
+		}
+		return &Record{Name: name, Err: err, Status: Invalid}, nil
+	}
+	r := t.record(name, data, t.HasPid(name))
+	return r, nil
+}
+
+// LoadAll reads every record of the tree, sorted by name.
+func (t *Tree) LoadAll() ([]*Record, error) {
+	ns, err := t.Names()
+	if err != nil {
+		return nil, err
+	}
+	pids, err := t.namesIn(PidsDir, ".pid")
+	if err != nil {
+		return nil, err
+	}
+	hasPid := make(map[string]bool, len(pids))
+	for _, n := range pids {
+		hasPid[n] = true
+	}
+	out := make([]*Record, 0, len(ns))
+	for _, n := range ns {
+		data, err := os.ReadFile(t.Meta(n))
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // removed since the listing
+			}
+			out = append(out, &Record{Name: n, Err: err, Status: Invalid})
+			continue
+		}
+		out = append(out, t.record(n, data, hasPid[n]))
+	}
+	return out, nil
+}
+
+func (t *Tree) record(name string, data []byte, pidFile bool) *Record {
+	r := &Record{Name: name, PidFile: pidFile}
+	m, err := ParseMetaFile(t.Meta(name), data)
+	if err != nil {
+		r.Err, r.Status = err, Invalid
+		return r
+	}
+	r.Meta = m
+	r.Prog, r.ProgAlive = proc.Alive(int(m.Int("pid")), m.Value(KeyToken), m.Int("start_time"))
+	if sp := int(m.Int(KeySupPid)); sp > 0 {
+		_, r.SupAlive = proc.Alive(sp, m.Value(KeySupToken), 0)
+	}
+	r.Status = derive(m.Value(KeyState), r.ProgAlive, r.SupAlive, pidFile)
+	return r
+}
+
+// derive is the status table of SPEC §4: a record that says online about a
+// dead process is never believed.
+func derive(recorded string, progAlive, supAlive, pidFile bool) string {
+	if supAlive {
+		switch recorded {
+		case Launching, Online:
+			if !progAlive {
+				// The program has just ended; its supervisor is deciding.
+				return Restarting
+			}
+			return recorded
+		case Restarting, Stopping, Stopped, Exited, Errored:
+			return recorded
+		}
+		if progAlive {
+			return Online
+		}
+		return Launching
+	}
+	if progAlive {
+		// The supervisor is gone (kill -9, or a record of the bash TPM) but
+		// the program runs.
+		return Online
+	}
+	if pidFile {
+		return Stale
+	}
+	switch recorded {
+	case Stopped, Exited, Errored:
+		return recorded
+	}
+	return Stopped
+}
+
+// Alive reports whether anything of the record is alive: its program or its
+// supervisor.
+func (r *Record) Alive() bool { return r.ProgAlive || r.SupAlive }
+
+// Uptime is how long the program has run, 0 when it does not.
+func (r *Record) Uptime(now time.Time) time.Duration {
+	if !r.ProgAlive {
+		return 0
+	}
+	return max(now.Sub(r.Prog.Started), 0)
+}
