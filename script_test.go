@@ -31,16 +31,22 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/cmd/lscmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/metacmd"
+	"github.com/tetra-toolkit/tpm/lib/cmd/startcmd"
+	"github.com/tetra-toolkit/tpm/lib/cmd/stopcmd"
 	"github.com/tetra-toolkit/tpm/lib/proc"
 	"github.com/tetra-toolkit/tpm/lib/state"
+	"github.com/tetra-toolkit/tpm/lib/supervise"
 )
 
 var update = flag.Bool("u", false, "update testscript files in place")
 
 // commands are the binaries, as the test binary runs them.
 var commands = map[string]func(){
-	"tpm-meta": func() { os.Exit(metacmd.Main(cli.Std("tpm-meta"))) },
-	"tpm-ls":   func() { os.Exit(lscmd.Main(cli.Std("tpm-ls"))) },
+	"tpm-meta":      func() { os.Exit(metacmd.Main(cli.Std("tpm-meta"))) },
+	"tpm-ls":        func() { os.Exit(lscmd.Main(cli.Std("tpm-ls"))) },
+	"tpm-start":     func() { os.Exit(startcmd.Main(cli.Std("tpm-start"))) },
+	"tpm-stop":      func() { os.Exit(stopcmd.Main(cli.Std("tpm-stop"))) },
+	"tpm-supervise": func() { os.Exit(supervise.Main(os.Args[1:])) },
 }
 
 func TestMain(m *testing.M) {
@@ -87,6 +93,7 @@ func TestScripts(t *testing.T) {
 			"expand":   cmdExpand,
 			"exits":    cmdExits,
 			"now":      cmdNow,
+			"procs":    cmdProcs,
 		},
 	})
 }
@@ -95,28 +102,17 @@ func TestScripts(t *testing.T) {
 // environment (supervisors and programs), and every process group they lead.
 // A script is expected to stop what it starts: a leftover fails it.
 func reap(e *testscript.Env, tetra string) {
-	marker := []byte("TETRA_DIR=" + tetra + "\x00")
 	var left []string
 	for range 3 {
-		all, _ := proc.All()
-		found := false
-		for _, in := range all {
-			if in.PID == os.Getpid() || in.Zombie {
-				continue
-			}
-			env, err := os.ReadFile("/proc/" + strconv.Itoa(in.PID) + "/environ")
-			if err != nil || !bytes.Contains(env, marker) {
-				continue
-			}
-			found = true
-			cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(in.PID) + "/cmdline")
-			left = append(left, fmt.Sprintf("%d (%s)", in.PID, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))))
-			syscall.Kill(in.PID, syscall.SIGKILL)
-			if in.PGID == in.PID {
-				syscall.Kill(-in.PID, syscall.SIGKILL)
+		found := ours(tetra)
+		for _, in := range found {
+			left = append(left, fmt.Sprintf("%d (%s)", in.pid, in.cmdline))
+			syscall.Kill(in.pid, syscall.SIGKILL)
+			if in.pgid == in.pid {
+				syscall.Kill(-in.pid, syscall.SIGKILL)
 			}
 		}
-		if !found {
+		if len(found) == 0 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond) // let the killed be reaped before looking again
@@ -127,12 +123,57 @@ func reap(e *testscript.Env, tetra string) {
 	}
 }
 
+type live struct {
+	pid, pgid int
+	cmdline   string
+}
+
+// ours lists the live processes that run with TETRA_DIR=tetra in their
+// environment: the supervisors and programs of one script.
+func ours(tetra string) []live {
+	marker := []byte("TETRA_DIR=" + tetra + "\x00")
+	all, _ := proc.All()
+	var out []live
+	for _, in := range all {
+		if in.PID == os.Getpid() || in.Zombie {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + strconv.Itoa(in.PID) + "/environ")
+		if err != nil || !bytes.Contains(env, marker) {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(in.PID) + "/cmdline")
+		out = append(out, live{in.PID, in.PGID, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))})
+	}
+	return out
+}
+
+// procs N REGEXP checks that exactly N live processes of this script have a
+// command line matching REGEXP.
+func cmdProcs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: procs N REGEXP")
+	}
+	want := atoi(ts, args[0])
+	re := regexp.MustCompile(args[1])
+	var match []string
+	for _, in := range ours(ts.Getenv("TETRA_DIR")) {
+		if re.MatchString(in.cmdline) {
+			match = append(match, fmt.Sprintf("%d (%s)", in.pid, in.cmdline))
+		}
+	}
+	if len(match) != want {
+		ts.Fatalf("%d processes match %q, want %d: %s", len(match), args[1], want, strings.Join(match, "; "))
+	}
+}
+
 const defaultWait = 20 * time.Second
 
 // waitfor [-t DURATION] KIND ARGS... polls until a condition holds or the
 // deadline passes:
 //
-//	waitfor file PATH [REGEXP]      the file exists (and its content matches)
+//	waitfor file PATH [REGEXP]      the file exists (and its content matches);
+//	                                PATH may be a glob that matches one file
 //	waitfor status NAME STATUS      tpm's derived status of NAME is STATUS
 //	waitfor gone PID                the process has ended
 //	waitfor port PORT               something accepts TCP connections on PORT
@@ -159,6 +200,14 @@ func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		path := ts.MkAbs(args[1])
 		cond = func() (bool, string) {
+			path := path
+			if strings.ContainsAny(path, "*?[") {
+				m, _ := filepath.Glob(path)
+				if len(m) != 1 {
+					return false, fmt.Sprintf("%d files match", len(m))
+				}
+				path = m[0]
+			}
 			data, err := os.ReadFile(path)
 			if err != nil {
 				return false, err.Error()

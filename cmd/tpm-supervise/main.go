@@ -1,0 +1,19 @@
+// Tpm-supervise is the supervisor tpm-start leaves behind for each program:
+// it keeps the program alive by its restart policy, writes its logs, and
+// stops it on request. It is started by tpm-start only.
+//
+// Usage (by tpm-start):
+//
+//	tpm-supervise TREE NAME [--hold]
+//
+// It links no flag parser and no JavaScript engine, so that each supervisor
+// stays a few MiB of memory.
+package main
+
+import (
+	"os"
+
+	"github.com/tetra-toolkit/tpm/lib/supervise"
+)
+
+func main() { os.Exit(supervise.Main(os.Args[1:])) }

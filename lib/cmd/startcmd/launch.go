@@ -1,0 +1,404 @@
+package startcmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/envfile"
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/logfile"
+	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/port"
+	"github.com/tetra-toolkit/tpm/lib/spec"
+	"github.com/tetra-toolkit/tpm/lib/state"
+	"github.com/tetra-toolkit/tpm/lib/supervise"
+)
+
+// job is one process to start.
+type job struct {
+	spec *spec.Spec
+	// env is the environment without PORT and NODE_APP_INSTANCE, which the
+	// job sets; nil means the saved NAME.env of a restart from records.
+	env []string
+	// record is the existing meta line of a restart from records, whose
+	// annotations are kept.
+	record *meta.Meta
+	lock   *os.File
+	fresh  bool // no record existed: a failed start leaves no files behind
+}
+
+// lockTimeout bounds the wait for a run lock held by another tpm command
+// (tpm-clean proving a process dead, a concurrent tpm-start).
+const lockTimeout = 2 * time.Second
+
+// lock takes the job's run lock. It fails with exit 1 when the process is
+// already running, and 75 when another command keeps the lock.
+func (j *job) lockRun(t *state.Tree) error {
+	name := j.spec.Name
+	deadline := time.Now().Add(lockTimeout)
+	wait := time.Millisecond
+	for {
+		f, err := t.TryLock(name)
+		if err == nil {
+			// The lock is ours, but a process started by the bash TPM holds
+			// none: ask its record too.
+			if r, err := t.Load(name); err == nil && r.ProgAlive {
+				f.Close()
+				return running(name, r)
+			}
+			j.lock = f
+			return nil
+		}
+		if !errors.Is(err, state.ErrLocked) {
+			return err
+		}
+		if r, err := t.Load(name); err == nil && r.Alive() {
+			return running(name, r)
+		}
+		if time.Now().After(deadline) {
+			return exit.Errorf(exit.TempFail, "%s: another tpm command holds its lock; try again", name)
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, 50*time.Millisecond)
+	}
+}
+
+func running(name string, r *state.Record) error {
+	if r.ProgAlive {
+		return exit.Errorf(exit.Failure, "%s is already running (pid %d)", name, r.Prog.PID)
+	}
+	return exit.Errorf(exit.Failure, "%s is already running (%s)", name, r.Status)
+}
+
+// launchAll starts jobs: it takes every lock and checks every port before
+// the first start, so that a taken port starts nothing. A job already running
+// is reported and skipped; the others start.
+func launchAll(e *cli.Env, g *grammar, t *state.Tree, jobs []*job) error {
+	if err := t.Ensure(); err != nil {
+		return err
+	}
+	var failed error
+	var todo []*job
+	for _, j := range jobs {
+		if err := j.lockRun(t); err != nil {
+			if exit.Code(err) != exit.Failure {
+				releaseAll(todo)
+				return err
+			}
+			e.Report(err)
+			failed = cli.Silent(exit.Failure)
+			continue
+		}
+		todo = append(todo, j)
+	}
+	if err := checkPorts(t, todo); err != nil {
+		releaseAll(todo)
+		return err
+	}
+	for i, j := range todo {
+		line, err := j.launch(e, g, t)
+		if err != nil {
+			releaseAll(todo[i+1:])
+			return err
+		}
+		fmt.Fprintln(e.Stdout, line)
+	}
+	return failed
+}
+
+func releaseAll(jobs []*job) {
+	for _, j := range jobs {
+		if j.lock != nil {
+			j.lock.Close()
+			j.lock = nil
+		}
+	}
+}
+
+// checkPorts refuses ports that a socket already listens on (exit 69),
+// naming the tpm process, or else the program, that holds it.
+func checkPorts(t *state.Tree, jobs []*job) error {
+	seen := map[int]bool{}
+	for _, j := range jobs {
+		p := j.spec.Port
+		if p == 0 || seen[p] {
+			continue
+		}
+		seen[p] = true
+		if !port.Taken(p) {
+			continue
+		}
+		if holder := tpmHolder(t, p); holder != "" {
+			return exit.Errorf(exit.Unavailable, "port %d is taken by tpm process %s", p, holder)
+		}
+		if pid, comm := port.Holder(p); pid > 0 {
+			return exit.Errorf(exit.Unavailable, "port %d is taken by pid %d (%s)", p, pid, comm)
+		}
+		return exit.Errorf(exit.Unavailable, "port %d is taken", p)
+	}
+	return nil
+}
+
+func tpmHolder(t *state.Tree, p int) string {
+	recs, _ := t.LoadAll()
+	for _, r := range recs {
+		if r.Meta != nil && int(r.Meta.Int("port")) == p && r.ProgAlive {
+			return fmt.Sprintf("%s (pid %d)", r.Name, r.Prog.PID)
+		}
+	}
+	return ""
+}
+
+// environ returns the environment the job's program runs with.
+func (j *job) environ(t *state.Tree) ([]string, error) {
+	env := j.env
+	if env == nil {
+		saved, err := envfile.Read(t.Env(j.spec.Name))
+		if err == nil {
+			return saved, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, exit.With(exit.DataErr, err)
+		}
+		env = os.Environ() // a record of the bash TPM has no saved environment
+	}
+	if j.spec.Port > 0 {
+		env = envfile.Set(env, "PORT", strconv.Itoa(j.spec.Port))
+	} else {
+		env = envfile.Unset(env, "PORT")
+	}
+	if j.spec.Instance >= 0 {
+		env = envfile.Set(env, "NODE_APP_INSTANCE", strconv.Itoa(j.spec.Instance))
+	}
+	return env, nil
+}
+
+// launch starts the job's supervisor and waits for the program to run.
+func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
+	name := j.spec.Name
+	env, err := j.environ(t)
+	if err != nil {
+		j.lock.Close()
+		return "", err
+	}
+	if err := state.WriteFile(t.Env(name), envfile.Format(env)); err != nil {
+		j.lock.Close()
+		return "", err
+	}
+	line := j.spec.Meta()
+	if j.record != nil {
+		line = j.record.Clone()
+		j.spec.Apply(line)
+	}
+	pid, status, err := j.spawn(t, line, g.Wait.On)
+	if err != nil {
+		if j.fresh {
+			forget(t, name)
+		}
+		return "", err
+	}
+	defer status.Close()
+	if g.Wait.On {
+		if err := waitReady(e, t, j.spec, status, g.Wait.Timeout); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%s pid=%d port=%d", name, pid, j.spec.Port), nil
+}
+
+// forget removes what a failed first start of name left: its saved
+// environment and empty logs.
+func forget(t *state.Tree, name string) {
+	os.Remove(t.Env(name))
+	for _, p := range []string{t.Out(name), t.Err(name)} {
+		if fi, err := os.Stat(p); err == nil && fi.Size() == 0 {
+			os.Remove(p)
+		}
+	}
+}
+
+// supervisor finds tpm-supervise: beside tpm-start first (the two come
+// together), then in $TPM_BIN, then on PATH.
+func supervisor() (string, error) {
+	var dirs []string
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(exe))
+	}
+	if d := os.Getenv("TPM_BIN"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, "tpm-supervise")
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("tpm-supervise"); err == nil {
+		return p, nil
+	}
+	return "", exit.Errorf(exit.Failure, "tpm-supervise not found beside tpm-start, in $TPM_BIN or on PATH")
+}
+
+// statusPipe is what the supervisor says after "started": "ended HOW" when
+// the program ends while tpm-start listens.
+type statusPipe struct {
+	*bufio.Reader
+	f *os.File
+}
+
+func (p *statusPipe) Close() error { return p.f.Close() }
+
+// spawnTimeout bounds the wait for a supervisor's first word.
+const spawnTimeout = 30 * time.Second
+
+// spawn starts the supervisor in a session of its own, hands it the run lock
+// and the meta line, and reads its answer. The supervisor's stdout and stderr
+// are /dev/null, never the caller's: tpm-start returns at once even when its
+// output is a pipe someone waits on.
+func (j *job) spawn(t *state.Tree, line *meta.Meta, hold bool) (int, *statusPipe, error) {
+	defer func() { j.lock.Close(); j.lock = nil }()
+	path, err := supervisor()
+	if err != nil {
+		return 0, nil, err
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	args := []string{"tpm-supervise", t.Root, j.spec.Name}
+	if hold {
+		args = append(args, supervise.HoldFlag)
+	}
+	cmd := &exec.Cmd{
+		Path:        path,
+		Args:        args,
+		Dir:         "/",
+		Stdin:       specR,
+		ExtraFiles:  []*os.File{j.lock, statusW}, // fds 3 and 4
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	specR.Close()
+	statusW.Close()
+	if err != nil {
+		specW.Close()
+		statusR.Close()
+		return 0, nil, fmt.Errorf("start tpm-supervise: %w", err)
+	}
+	cmd.Process.Release()
+	specW.Write(line.Format())
+	specW.Close()
+
+	statusR.SetReadDeadline(time.Now().Add(spawnTimeout))
+	status := bufio.NewReader(statusR)
+	answer, err := status.ReadString('\n')
+	statusR.SetReadDeadline(time.Time{})
+	f := strings.Fields(answer)
+	switch {
+	case len(f) >= 2 && f[0] == "started":
+		pid, _ := strconv.Atoi(f[1])
+		return pid, &statusPipe{status, statusR}, nil
+	case len(f) >= 2 && f[0] == "failed":
+		statusR.Close()
+		code, _ := strconv.Atoi(f[1])
+		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(answer), "failed "+f[1]))
+		return 0, nil, exit.Errorf(code, "%s: %s", j.spec.Name, msg)
+	}
+	statusR.Close()
+	if err == nil {
+		err = fmt.Errorf("unexpected answer %q", answer)
+	}
+	return 0, nil, fmt.Errorf("%s: the supervisor did not start it: %w", j.spec.Name, err)
+}
+
+// waitReady waits until the program accepts TCP connections on its port, or
+// has stayed up a second when it has none. If the program ends first, or the
+// timeout passes, it prints the last lines of the program's stderr.
+func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *statusPipe, timeout time.Duration) error {
+	ended := make(chan string, 1)
+	go func() {
+		for {
+			line, err := status.ReadString('\n')
+			if err != nil {
+				ended <- "its supervisor ended"
+				return
+			}
+			if how, ok := strings.CutPrefix(strings.TrimSpace(line), "ended "); ok {
+				ended <- "it ended (" + how + ")"
+				return
+			}
+		}
+	}()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	var tick <-chan time.Time
+	var up <-chan time.Time
+	if s.Port > 0 {
+		ticker := time.NewTicker(20 * time.Millisecond)
+		defer ticker.Stop()
+		tick = ticker.C
+	} else {
+		up = time.After(time.Second)
+	}
+	for {
+		if s.Port > 0 && accepts(s.Port) {
+			t.Request(s.Name, "ready")
+			return nil
+		}
+		select {
+		case how := <-ended:
+			what := "before it accepted connections on port " + strconv.Itoa(s.Port)
+			if s.Port == 0 {
+				what = "within its first second"
+			}
+			return failWait(e, t, s.Name, fmt.Sprintf("%s: %s %s", s.Name, how, what))
+		case <-deadline.C:
+			t.Request(s.Name, "ready")
+			return failWait(e, t, s.Name, fmt.Sprintf("%s: not accepting connections on port %d after %v", s.Name, s.Port, timeout))
+		case <-up:
+			t.Request(s.Name, "ready")
+			return nil
+		case <-tick:
+		}
+	}
+}
+
+func accepts(p int) bool {
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(p)), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return true
+		}
+	}
+	return false
+}
+
+// stderrLines is how much of the program's stderr a failed --wait shows.
+const stderrLines = 10
+
+func failWait(e *cli.Env, t *state.Tree, name, msg string) error {
+	e.Warnf("%s", msg)
+	if tail, err := logfile.Tail(t.Err(name), stderrLines); err == nil && len(tail) > 0 {
+		e.Warnf("last lines of %s:", t.Err(name))
+		e.Stderr.Write(tail)
+		if tail[len(tail)-1] != '\n' {
+			e.Stderr.Write([]byte("\n"))
+		}
+	}
+	return cli.Silent(exit.Failure)
+}

@@ -1,0 +1,92 @@
+package startcmd
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/spec"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+// startNames starts known processes again from their records: the program,
+// arguments, folder and policy of the meta line, with the saved environment
+// (or the current one with --update-env), as PM2's restart does.
+func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
+	if err := g.onlyRecordFlags(); err != nil {
+		return err
+	}
+	var jobs []*job
+	for _, n := range ns {
+		r, err := t.Load(n)
+		if err != nil {
+			return err
+		}
+		if r.Meta == nil {
+			return exit.With(exit.DataErr, r.Err)
+		}
+		s, err := spec.FromMeta(n, r.Meta)
+		if err != nil {
+			return exit.Errorf(exit.DataErr, "%s: %v", t.Meta(n), err)
+		}
+		j := &job{spec: s, record: r.Meta}
+		if g.UpdateEnv {
+			if j.env, err = g.baseEnv(); err != nil {
+				return err
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	return launchAll(e, g, t, jobs)
+}
+
+// onlyRecordFlags refuses flags that would change a record: a restart runs
+// what the record says.
+func (g *grammar) onlyRecordFlags() error {
+	set := map[string]bool{
+		"--name": g.Name != "", "--port": g.Port != "", "--cwd": g.Cwd != "", "--instances": g.Instances != "",
+		"--restart": g.Restart != "", "--max-restarts": g.MaxRestarts != "", "--min-uptime": g.MinUptime != "",
+		"--kill-timeout": g.KillTimeout != "", "--log-max-size": g.LogMaxSize != "", "--log-keep": g.LogKeep != "",
+		"--no-timestamps": g.NoTimestamps, "--interpreter": g.Interpreter != "", "--signal": g.Signal != "",
+		"--env": g.Env != "", "--only": g.Only != "",
+	}
+	var bad []string
+	for f, on := range set {
+		if on {
+			bad = append(bad, f)
+		}
+	}
+	if len(g.EnvFile) > 0 && !g.UpdateEnv {
+		bad = append(bad, "--env-file (without --update-env)")
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return cli.WithHint(cli.Usagef("%v cannot change a known process started by name", bad),
+			"a restart runs what the record says; use tpm-meta to change a field, or tpm-clean NAME and start it anew")
+	}
+	return nil
+}
+
+// startStale starts every stale process again: those whose files say they
+// run but which are not alive (after a reboot, or a kill -9).
+func startStale(e *cli.Env, g *grammar, t *state.Tree) error {
+	recs, err := t.LoadAll()
+	if err != nil {
+		return err
+	}
+	var ns []string
+	for _, r := range recs {
+		if r.Status == state.Stale {
+			ns = append(ns, r.Name)
+		}
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	err = startNames(e, g, t, ns)
+	if err != nil && exit.Code(err) == exit.Usage {
+		return fmt.Errorf("--stale: %w", err)
+	}
+	return err
+}

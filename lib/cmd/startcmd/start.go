@@ -1,0 +1,367 @@
+// Package startcmd is tpm-start: it starts a script or command, the apps of
+// an ecosystem file, or known processes again from their records, each under
+// a supervisor of its own.
+package startcmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/envfile"
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/names"
+	"github.com/tetra-toolkit/tpm/lib/port"
+	"github.com/tetra-toolkit/tpm/lib/spec"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+// waitFlag is --wait[=TIMEOUT]: bare, it waits DefaultWait.
+type waitFlag struct {
+	On      bool
+	Timeout time.Duration
+}
+
+// DefaultWait bounds --wait when no timeout is given.
+const DefaultWait = 30 * time.Second
+
+func (w *waitFlag) Decode(ctx *kong.DecodeContext) error {
+	w.On, w.Timeout = true, DefaultWait
+	if ctx.Scan.Peek().Type != kong.FlagValueToken {
+		return nil
+	}
+	tok := ctx.Scan.Pop()
+	d, err := spec.ParseDuration(fmt.Sprint(tok.Value), time.Second)
+	if err != nil {
+		return err
+	}
+	w.Timeout = d
+	return nil
+}
+
+func (w *waitFlag) IsBool() bool { return true }
+
+type grammar struct {
+	Name         string   `help:"Name base instead of the script's basename (the name is NAME-PORT)."`
+	Port         string   `placeholder:"N|auto|none" help:"The PORT: a number, auto (a free one), or none (the program listens on nothing)."`
+	Cwd          string   `placeholder:"DIR" help:"Working folder (default: the current one); a relative SCRIPT is found there."`
+	Instances    string   `placeholder:"N" help:"Start N instances NAME-0 ... NAME-(N-1) (max: one per CPU)."`
+	Restart      string   `placeholder:"POLICY" help:"Restart policy: no, on-failure (default) or always."`
+	MaxRestarts  string   `placeholder:"N" help:"Quick failures in a row before giving up (default 15)."`
+	MinUptime    string   `placeholder:"D" help:"A run this long resets the back-off (default 10s)."`
+	KillTimeout  string   `placeholder:"D" help:"Grace between the stop signal and KILL (default 3s)."`
+	LogMaxSize   string   `placeholder:"SIZE" help:"Rotate a log past this size (default 10M)."`
+	LogKeep      string   `placeholder:"N" help:"Rotated logs to keep (default 5)."`
+	NoTimestamps bool     `help:"Write log lines without the time stamp."`
+	Interpreter  string   `placeholder:"CMD" help:"Run the script with CMD (none: run it as it is)."`
+	Signal       string   `placeholder:"SIG" help:"First stop signal for this process (default TERM)."`
+	EnvFile      []string `placeholder:"FILE" help:"Add the KEY=VALUE lines of a dotenv FILE to the environment (repeatable)."`
+	UpdateEnv    bool     `help:"With NAME: start with the current environment instead of the saved one."`
+	Wait         waitFlag `placeholder:"TIMEOUT" help:"Return only when the program accepts TCP connections on its PORT (or, with no port, stays up 1s); default timeout 30s."`
+	Env          string   `placeholder:"ENVNAME" help:"Ecosystem files: merge env_ENVNAME over env."`
+	Only         string   `placeholder:"A,B" help:"Ecosystem files: start only these apps."`
+	Stale        bool     `help:"Start again every stale process (for @reboot in a crontab)."`
+	Target       []string `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
+}
+
+const description = `Start programs under tpm's supervision.
+
+  tpm-start [flags] SCRIPT [ARGS...]   start a script or command; ARGS go to it untouched
+  tpm-start [flags] CONFIG             start the apps of an ecosystem file (.config.js .cjs .mjs .json .yaml .yml)
+  tpm-start [flags] NAME...            start again known processes that are not running
+  tpm-start --stale                    start again every stale process (for @reboot in a crontab)
+
+Prints "NAME pid=PID port=PORT" for each process started.
+
+Exit codes: 0 ok, 1 already running or not ready, 64 usage, 65 bad name or no PORT,
+66 no such script or process, 69 the PORT is taken, 73 cannot write the state, 75 locked.`
+
+// Main runs tpm-start and returns its exit status.
+func Main(e *cli.Env) int {
+	var g grammar
+	if _, code, done := e.Parse(&g, description); done {
+		return code
+	}
+	return e.Report(run(e, &g))
+}
+
+func run(e *cli.Env, g *grammar) error {
+	if g.Stale {
+		if len(g.Target) > 0 {
+			return cli.Usagef("--stale takes no arguments")
+		}
+		t, err := state.Open()
+		if err != nil {
+			return err
+		}
+		return startStale(e, g, t)
+	}
+	if len(g.Target) == 0 {
+		return cli.WithHint(cli.Usagef("nothing to start"), "tpm-start SCRIPT [ARGS...], tpm-start CONFIG or tpm-start NAME...")
+	}
+	t, err := state.Open()
+	if err != nil {
+		return err
+	}
+	first := g.Target[0]
+	if isConfig(first) {
+		return cli.Usagef("%s: ecosystem files are not supported yet", first)
+	}
+	if !looksLikeFile(first, g.Cwd) {
+		if ns, err := cli.Resolve(t, g.Target); err == nil {
+			return startNames(e, g, t, ns)
+		}
+	}
+	return startScript(e, g, t)
+}
+
+// isConfig reports whether a path names an ecosystem file: .json, .yaml and
+// .yml files, and .js, .cjs and .mjs files named *.config.* or ecosystem*.
+func isConfig(p string) bool {
+	base := strings.ToLower(filepath.Base(p))
+	switch filepath.Ext(base) {
+	case ".json", ".yaml", ".yml":
+		return true
+	case ".js", ".cjs", ".mjs":
+		stem := strings.TrimSuffix(base, filepath.Ext(base))
+		return strings.HasSuffix(stem, ".config") || strings.HasPrefix(stem, "ecosystem")
+	}
+	return false
+}
+
+// looksLikeFile reports whether arg is meant as a path: it has a slash, or
+// names an existing file.
+func looksLikeFile(arg, cwd string) bool {
+	if strings.Contains(arg, "/") {
+		return true
+	}
+	p := arg
+	if cwd != "" {
+		p = filepath.Join(cwd, arg)
+	}
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// settings applies the policy flags to s.
+func (g *grammar) settings(s *spec.Spec) error {
+	var err error
+	if g.Restart != "" {
+		if s.Restart, err = spec.ParseRestart(g.Restart); err != nil {
+			return exit.With(exit.Usage, err)
+		}
+	}
+	count := func(flag, v string, dst *int) {
+		if v == "" || err != nil {
+			return
+		}
+		n, e := strconv.Atoi(v)
+		if e != nil || n < 0 {
+			err = cli.Usagef("--%s %q: want a count", flag, v)
+			return
+		}
+		*dst = n
+	}
+	dur := func(flag, v string, dst *time.Duration) {
+		if v == "" || err != nil {
+			return
+		}
+		d, e := spec.ParseDuration(v, time.Second)
+		if e != nil {
+			err = cli.Usagef("--%s: %v", flag, e)
+			return
+		}
+		*dst = d
+	}
+	count("max-restarts", g.MaxRestarts, &s.MaxRestarts)
+	count("log-keep", g.LogKeep, &s.LogKeep)
+	dur("min-uptime", g.MinUptime, &s.MinUptime)
+	dur("kill-timeout", g.KillTimeout, &s.KillTimeout)
+	if err != nil {
+		return err
+	}
+	if g.LogMaxSize != "" {
+		if s.LogMaxSize, err = spec.ParseSize(g.LogMaxSize); err != nil {
+			return exit.With(exit.Usage, err)
+		}
+	}
+	if g.Signal != "" {
+		if s.Signal, err = spec.NormSignal(g.Signal); err != nil {
+			return exit.With(exit.Usage, err)
+		}
+	}
+	if g.NoTimestamps {
+		s.Timestamps = false
+	}
+	return nil
+}
+
+// baseEnv is the environment a new process starts with: tpm-start's own,
+// with the --env-file lines on top.
+func (g *grammar) baseEnv() ([]string, error) {
+	env := os.Environ()
+	for _, f := range g.EnvFile {
+		kv, err := envfile.ReadDotenv(f)
+		if err != nil {
+			code := exit.DataErr
+			if errors.Is(err, fs.ErrNotExist) {
+				code = exit.NoInput
+			}
+			return nil, exit.With(code, fmt.Errorf("--env-file %w", err))
+		}
+		env = envfile.Merge(env, kv...)
+	}
+	return env, nil
+}
+
+// startScript starts SCRIPT [ARGS...]: one process, or --instances of it.
+func startScript(e *cli.Env, g *grammar, t *state.Tree) error {
+	cwd, err := workdir(g.Cwd)
+	if err != nil {
+		return err
+	}
+	script, args := g.Target[0], g.Target[1:]
+	path, interp, err := resolveScript(script, cwd, g.Interpreter)
+	if err != nil {
+		return err
+	}
+	env, err := g.baseEnv()
+	if err != nil {
+		return err
+	}
+	envPort, _ := envfile.Get(env, "PORT")
+	p, _, err := port.Find(g.Port, envPort, args, path)
+	if err != nil {
+		switch {
+		case errors.Is(err, port.ErrNotFound):
+			return cli.WithHint(exit.Errorf(exit.DataErr, "no PORT for %s", script),
+				"give --port N (or --port auto, or --port none for a program that listens on nothing), set PORT, or put PORT=N in the script")
+		case g.Port != "":
+			return exit.With(exit.Usage, fmt.Errorf("--port: %w", err))
+		}
+		return exit.With(exit.DataErr, err)
+	}
+	base := g.Name
+	if base == "" {
+		base = names.Base(script)
+	}
+	name := names.Join(base, p)
+	if err := names.Check(name); err != nil {
+		return exit.With(exit.DataErr, err)
+	}
+	n, err := instances(g.Instances)
+	if err != nil {
+		return err
+	}
+	s := spec.New()
+	s.Name, s.Script, s.Args, s.Cwd, s.Port = name, path, args, cwd, p
+	s.Interpreter = interp
+	if err := g.settings(s); err != nil {
+		return err
+	}
+	var jobs []*job
+	for i := range n {
+		one := *s
+		if n > 1 {
+			one.Name = names.Instance(name, i)
+			one.Instance = i
+			if err := names.Check(one.Name); err != nil {
+				return exit.With(exit.DataErr, err)
+			}
+		}
+		jobs = append(jobs, &job{spec: &one, env: env})
+	}
+	return launchAll(e, g, t, jobs)
+}
+
+func workdir(dir string) (string, error) {
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", exit.With(exit.NoInput, fmt.Errorf("current folder: %w", err))
+		}
+		return wd, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", exit.With(exit.NoInput, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", exit.With(exit.NoInput, fmt.Errorf("--cwd %s: no such folder", dir))
+	}
+	if !fi.IsDir() {
+		return "", exit.With(exit.NoInput, fmt.Errorf("--cwd %s: not a folder", dir))
+	}
+	return abs, nil
+}
+
+// instances reads --instances: a count, or max/0 for one per CPU, -1 for one
+// less than the CPUs (as PM2 counts them).
+func instances(v string) (int, error) {
+	if v == "" {
+		return 1, nil
+	}
+	n, err := spec.Instances(v)
+	if err != nil {
+		return 0, exit.With(exit.Usage, fmt.Errorf("--instances: %w", err))
+	}
+	return n, nil
+}
+
+// interpreters by extension, for scripts without their execute bit.
+var interpreters = map[string]string{
+	".js": "node", ".cjs": "node", ".mjs": "node", ".py": "python3", ".sh": "bash",
+}
+
+// resolveScript finds the program: a file (relative to cwd), or a command on
+// PATH. It returns its absolute path and the interpreter to run it with.
+func resolveScript(script, cwd, interpFlag string) (string, string, error) {
+	p := script
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(cwd, p)
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err == nil && fi.IsDir():
+		return "", "", exit.Errorf(exit.NoInput, "%s is a folder, not a script", script)
+	case err == nil:
+	case !strings.Contains(script, "/"):
+		lp, lerr := spec.LookPath(script, os.Getenv("PATH"))
+		if lerr != nil {
+			return "", "", exit.Errorf(exit.NoInput, "no such script or command: %s", script)
+		}
+		p, fi = lp, nil
+	default:
+		return "", "", exit.Errorf(exit.NoInput, "no such script: %s", script)
+	}
+	interp := interpFlag
+	switch {
+	case interp == "none":
+		interp = ""
+	case interp != "":
+	case fi != nil && fi.Mode()&0o111 == 0:
+		interp = interpreters[strings.ToLower(filepath.Ext(p))]
+		if interp == "" {
+			return "", "", cli.WithHint(exit.Errorf(exit.NoInput, "%s is not executable and tpm knows no interpreter for it", script),
+				"chmod +x it, or give --interpreter CMD")
+		}
+	}
+	if interp != "" {
+		words := strings.Fields(interp)
+		if _, err := spec.LookPath(words[0], os.Getenv("PATH")); err != nil {
+			return "", "", exit.Errorf(exit.NoInput, "interpreter %s for %s: %v", words[0], script, err)
+		}
+	} else if fi != nil && fi.Mode()&0o111 == 0 {
+		return "", "", exit.Errorf(exit.NoInput, "%s is not executable", script)
+	}
+	return p, interp, nil
+}

@@ -1,0 +1,359 @@
+// Package logfile writes one stream of a program's output to its log file,
+// as the supervisor's single writer of that file.
+//
+// The invariant: the file with the stamp at the start of each line removed is,
+// byte for byte, what the program wrote, with the one exception of a loss
+// notice. So:
+//   - each line is stamped once, "YYYY-MM-DD HH:MM:SS " in local time, when
+//     its first byte arrives; a line that arrives in pieces (a prompt with no
+//     newline, a line of several MiB) is written piece by piece and never
+//     stamped twice;
+//   - the file is rotated (NAME.out → NAME.out.1 → ...) only between lines,
+//     by this writer, so no line is lost or split across files;
+//   - a failing write (a full disk) never blocks or fails the caller: the
+//     bytes are counted, and once writing works again one line
+//     "tpm: N bytes of output lost (REASON)" says so before the output goes on.
+package logfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options set how a Writer writes.
+type Options struct {
+	// MaxSize rotates the file once it reaches this many bytes; 0 never.
+	MaxSize int64
+	// Keep is the number of rotated files kept (NAME.1 ... NAME.Keep).
+	Keep int
+	// Stamps prefixes each line with the local time.
+	Stamps bool
+}
+
+// StampLen is the length of a line's time stamp, blank included.
+const StampLen = len("2006-01-02 15:04:05 ")
+
+// flushAt bounds the bytes a Writer holds before it writes them.
+const flushAt = 256 << 10
+
+// Writer appends one output stream to a log file. It is safe for one writer
+// goroutine plus occasional Note and Reopen calls from another.
+type Writer struct {
+	mu   sync.Mutex
+	path string
+	opt  Options
+	f    io.WriteCloser
+	size int64
+
+	lineStart bool // the next byte from the program starts a line
+	fileClean bool // the file ends with a newline (or is empty)
+
+	lost       int64
+	lostReason string
+
+	buf     []byte
+	sec     int64
+	stamp   [StampLen]byte
+	rotates int
+
+	// Seams for tests.
+	now    func() time.Time
+	open   func(path string) (io.WriteCloser, int64, error)
+	rename func(from, to string) error
+	remove func(path string) error
+}
+
+// Open opens path for appending (creating it 0600) and returns its Writer.
+func Open(path string, opt Options) (*Writer, error) {
+	w := &Writer{
+		path: path, opt: opt, lineStart: true, fileClean: true, sec: -1,
+		now: time.Now, open: openAppend, rename: os.Rename, remove: os.Remove,
+	}
+	if err := w.reopen(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func openAppend(path string) (io.WriteCloser, int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
+}
+
+func (w *Writer) reopen() error {
+	f, size, err := w.open(w.path)
+	if err != nil {
+		return err
+	}
+	if w.f != nil {
+		w.f.Close()
+	}
+	w.f, w.size = f, size
+	w.fileClean = size == 0 || lastByteIsNewline(w.path, size)
+	return nil
+}
+
+func lastByteIsNewline(path string, size int64) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], size-1); err != nil {
+		return true
+	}
+	return b[0] == '\n'
+}
+
+// Reopen closes the file and opens path again: after the file was moved or
+// removed by hand (the supervisor does it on SIGHUP, as svlogd does).
+func (w *Writer) Reopen() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reopen()
+}
+
+// Write logs p. It never fails and never blocks on a full disk: what cannot
+// be written is counted and reported later.
+func (w *Writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(p)
+	out := w.buf[:0]
+	startsLine := w.lineStart
+	for len(p) > 0 {
+		if w.lineStart {
+			if w.opt.Stamps {
+				out = append(out, w.stampNow()...)
+			}
+			w.lineStart = false
+		}
+		i := indexNL(p)
+		if i < 0 {
+			out = append(out, p...)
+			break
+		}
+		out = append(out, p[:i+1]...)
+		p = p[i+1:]
+		w.lineStart = true
+		// Between lines: the one place to rotate, or to hand over a big
+		// buffer.
+		if w.opt.MaxSize > 0 && w.size+int64(len(out)) >= w.opt.MaxSize {
+			w.flush(out, startsLine)
+			out, startsLine = out[:0], true
+			w.rotate()
+		} else if len(out) >= flushAt {
+			w.flush(out, startsLine)
+			out, startsLine = out[:0], true
+		}
+	}
+	if len(out) > 0 {
+		w.flush(out, startsLine)
+	}
+	if cap(out) <= 2*flushAt {
+		w.buf = out[:0]
+	}
+	return n, nil
+}
+
+func indexNL(p []byte) int {
+	for i, c := range p {
+		if c == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// stampNow formats the local time once per second.
+func (w *Writer) stampNow() []byte {
+	t := w.now()
+	if s := t.Unix(); s != w.sec {
+		w.sec = s
+		t.AppendFormat(w.stamp[:0], "2006-01-02 15:04:05 ")
+	}
+	return w.stamp[:]
+}
+
+// flush writes out, which starts a line of the program's output when
+// startsLine is set. After a loss it first writes the notice.
+func (w *Writer) flush(out []byte, startsLine bool) {
+	if w.lost > 0 {
+		if !w.writeNotice() {
+			w.lost += w.payload(out, 0, startsLine)
+			return
+		}
+		if !startsLine && w.opt.Stamps {
+			// The notice ended a line of the file in the middle of one of
+			// the program's; stamp what follows so that every line of the
+			// file starts with a stamp.
+			if _, err := w.write(w.stampNow()); err != nil {
+				w.loss(w.payload(out, 0, startsLine), err)
+				return
+			}
+		}
+	}
+	if n, err := w.write(out); err != nil {
+		w.loss(w.payload(out, n, startsLine), err)
+	}
+}
+
+// payload counts the program's bytes in out[from:], leaving out the stamps
+// tpm added: the loss notice counts what the program wrote.
+func (w *Writer) payload(out []byte, from int, startsLine bool) int64 {
+	n := int64(len(out) - from)
+	if !w.opt.Stamps {
+		return n
+	}
+	overlap := func(s int) { // a stamp at out[s:s+StampLen]
+		lo, hi := max(s, from), min(s+StampLen, len(out))
+		if hi > lo {
+			n -= int64(hi - lo)
+		}
+	}
+	if startsLine {
+		overlap(0)
+	}
+	for i := 0; i < len(out)-1; i++ {
+		if out[i] == '\n' {
+			overlap(i + 1)
+		}
+	}
+	return n
+}
+
+// write writes b and returns how much went out and why not all of it.
+func (w *Writer) write(b []byte) (int, error) {
+	if w.f == nil {
+		if err := w.reopen(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := w.f.Write(b)
+	w.size += int64(n)
+	if n > 0 {
+		w.fileClean = b[n-1] == '\n'
+	}
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	return n, err
+}
+
+func (w *Writer) loss(n int64, err error) {
+	w.lost += n
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &errno):
+		w.lostReason = errno.Error()
+	default:
+		w.lostReason = err.Error()
+	}
+}
+
+// writeNotice writes the loss notice on a line of its own.
+func (w *Writer) writeNotice() bool {
+	var b []byte
+	if !w.fileClean {
+		b = append(b, '\n')
+	}
+	if w.opt.Stamps {
+		b = append(b, w.stampNow()...)
+	}
+	b = append(b, "tpm: "...)
+	b = strconv.AppendInt(b, w.lost, 10)
+	b = append(b, " bytes of output lost ("...)
+	b = append(b, w.lostReason...)
+	b = append(b, ")\n"...)
+	if _, err := w.write(b); err != nil {
+		// Nothing of the notice counts as lost output; the count stands.
+		return false
+	}
+	w.lost = 0
+	return true
+}
+
+// rotate moves NAME → NAME.1 → ... → NAME.Keep and opens a new NAME. When a
+// step fails the writer goes on with the file it has and tries again after
+// another MaxSize bytes.
+func (w *Writer) rotate() {
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+	var err error
+	if w.opt.Keep <= 0 {
+		err = w.remove(w.path)
+	} else {
+		for i := w.opt.Keep - 1; i >= 1; i-- {
+			if e := w.rename(w.path+"."+strconv.Itoa(i), w.path+"."+strconv.Itoa(i+1)); e != nil && !errors.Is(e, os.ErrNotExist) {
+				err = e
+			}
+		}
+		if e := w.rename(w.path, w.path+".1"); e != nil {
+			err = e
+		}
+	}
+	w.rotates++
+	if oerr := w.reopen(); oerr != nil {
+		w.f = nil
+		err = oerr
+	}
+	if err != nil {
+		w.size = 0 // try again after another MaxSize bytes
+	}
+}
+
+// Rotations is how many times the file was rotated.
+func (w *Writer) Rotations() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rotates
+}
+
+// Close closes the file, first writing a pending loss notice if it can.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lost > 0 {
+		w.writeNotice()
+	}
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}
+
+// Note writes a line of tpm's own, "tpm: msg", on a line of its own.
+func (w *Writer) Note(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var b []byte
+	if !w.fileClean {
+		b = append(b, '\n')
+	}
+	if w.opt.Stamps {
+		b = append(b, w.stampNow()...)
+	}
+	b = append(b, "tpm: "...)
+	b = append(b, msg...)
+	b = append(b, '\n')
+	w.write(b)
+	w.lineStart = true
+}

@@ -1,0 +1,302 @@
+package supervise
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/proc"
+	"github.com/tetra-toolkit/tpm/lib/spec"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+// outcome is how a run ended.
+type outcome struct {
+	code   int            // exit code, when not killed by a signal
+	sig    syscall.Signal // the signal that killed it, or 0
+	uptime time.Duration
+}
+
+// clean reports whether the end counts as success: exit 0, or death by TERM,
+// INT, HUP or PIPE, as systemd counts them.
+func (o outcome) clean() bool {
+	switch o.sig {
+	case 0:
+		return o.code == 0
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGPIPE:
+		return true
+	}
+	return false
+}
+
+// reap clears what is left of the program's group after its leader ended,
+// then reaps the leader and returns how the run ended. The leader is reaped
+// last: until then its PID, and the group ID, cannot be reused, so the group
+// signals cannot reach a stranger.
+func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
+	s.clearGroup(sig, grace)
+	s.cmd.Wait()
+	s.ended = true
+	o := outcome{uptime: time.Since(s.started)}
+	if ws, ok := s.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		o.sig = ws.Signal()
+	} else {
+		o.code = s.cmd.ProcessState.ExitCode()
+	}
+	return o
+}
+
+// clearGroup ends the processes left in the program's group after its
+// leader ended (a shell script's children, say): sig and CONT, a polled
+// grace, then KILL. Left alone they would hold the program's port and make
+// the next run fail.
+func (s *sup) clearGroup(sig syscall.Signal, grace time.Duration) {
+	left := func() bool {
+		m, err := proc.Members(s.pid, s.started)
+		return err == nil && len(m) > 0
+	}
+	if !left() {
+		return
+	}
+	syscall.Kill(-s.pid, sig)
+	syscall.Kill(-s.pid, syscall.SIGCONT)
+	if waitUntil(time.Now().Add(grace), func() bool { return !left() }) {
+		return
+	}
+	syscall.Kill(-s.pid, syscall.SIGKILL)
+	waitUntil(time.Now().Add(5*time.Second), func() bool { return !left() })
+}
+
+// waitUntil polls done with a growing interval (1 ms to 50 ms) until it
+// holds or the deadline passes. It is used only while something is being
+// stopped, never while the program runs.
+func waitUntil(deadline time.Time, done func() bool) bool {
+	d := time.Millisecond
+	for {
+		if done() {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		time.Sleep(min(d, left))
+		d = min(d*2, 50*time.Millisecond)
+	}
+}
+
+func (s *sup) stopSignal(name string) syscall.Signal {
+	if name == "" {
+		name = s.spec.Signal
+	}
+	sig, err := spec.ParseSignal(name)
+	if err != nil {
+		return syscall.SIGTERM
+	}
+	return sig
+}
+
+// ended_ handles the program's own end: it records the outcome and applies
+// the restart policy. It returns the delay before the next start, or
+// again=false when the program stays down.
+func (s *sup) ended_(err error) (time.Duration, bool) {
+	o := s.reap(s.stopSignal(""), s.spec.KillTimeout)
+	if !s.wantRestart(o) {
+		if o.sig != 0 && o.clean() && s.takenDown(100*time.Millisecond) {
+			// Killed by the same shutdown that is taking us down.
+			s.record(o, state.Stopped, false)
+			return 0, false
+		}
+		st := state.Exited
+		if !o.clean() && !slices.Contains(s.spec.StopExitCodes, o.code) {
+			st = state.Errored
+		}
+		s.record(o, st, true)
+		return 0, false
+	}
+	return s.scheduleRestart(o)
+}
+
+// takenDown waits up to d for a TERM or INT of our own and reports whether
+// one came: then the program's death by a signal was part of a shutdown.
+func (s *sup) takenDown(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case sig := <-s.sigCh:
+			if sig != syscall.SIGHUP {
+				return true
+			}
+		case <-t.C:
+			return false
+		}
+	}
+}
+
+func (s *sup) wantRestart(o outcome) bool {
+	if o.sig == 0 && slices.Contains(s.spec.StopExitCodes, o.code) {
+		return false
+	}
+	switch s.spec.Restart {
+	case spec.RestartAlways:
+		return true
+	case spec.RestartOnFailure:
+		return !o.clean()
+	}
+	return false
+}
+
+// scheduleRestart counts the run against the crash-loop window and returns
+// the back-off delay, or gives up (errored) after MaxRestarts quick ends in a
+// row. The window moves with each start: a program that runs for a day and
+// then starts failing at once is caught like one that fails from the start.
+func (s *sup) scheduleRestart(o outcome) (time.Duration, bool) {
+	if o.uptime >= s.spec.MinUptime {
+		s.quick = 0
+	} else {
+		s.quick++
+	}
+	if s.quick > s.spec.MaxRestarts {
+		s.record(o, state.Errored, true)
+		return 0, false
+	}
+	s.restarts++
+	s.record(o, state.Restarting, false)
+	return s.delay(), true
+}
+
+// failedStart is scheduleRestart for a restart whose exec failed (the
+// script was removed, say): it counts as a quick failure.
+func (s *sup) failedStart(err error) (time.Duration, bool) {
+	s.quick++
+	if s.quick > s.spec.MaxRestarts {
+		s.editMeta(func(m *meta.Meta) {
+			m.Set(state.KeyState, state.Errored)
+			m.Set(keyError, err.Error())
+		})
+		s.tree.RemovePid(s.name)
+		return 0, false
+	}
+	s.restarts++
+	s.editMeta(func(m *meta.Meta) {
+		m.Set(state.KeyState, state.Restarting)
+		m.SetInt(state.KeyRestarts, int64(s.restarts))
+		m.Set(keyError, err.Error())
+	})
+	return s.delay(), true
+}
+
+// delay is the wait before the next start: the fixed restart delay when one
+// is set, else Backoff doubled for each quick failure in a row, up to
+// MaxBackoff.
+func (s *sup) delay() time.Duration {
+	if s.spec.RestartDelay > 0 {
+		return s.spec.RestartDelay
+	}
+	d := s.spec.Backoff
+	for i := 1; i < s.quick && d < spec.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, spec.MaxBackoff)
+}
+
+// record writes the outcome of a run and the new state. Unless keepPid, a
+// state in which the program is no longer meant to run removes the pid file.
+func (s *sup) record(o outcome, st string, removePid bool) {
+	if removePid {
+		s.tree.RemovePid(s.name)
+	}
+	s.editMeta(func(m *meta.Meta) {
+		m.Set(state.KeyState, st)
+		m.SetInt(state.KeyRestarts, int64(s.restarts))
+		m.Del(state.KeyExitCode)
+		m.Del(state.KeyExitSig)
+		if o.sig != 0 {
+			m.Set(state.KeyExitSig, spec.SignalName(o.sig))
+		} else {
+			m.SetInt(state.KeyExitCode, int64(o.code))
+		}
+		m.SetInt(state.KeyExitTime, time.Now().Unix())
+	})
+	if s.status != nil {
+		// tpm-start --wait is listening: the program did not make it.
+		if _, err := s.status.WriteString("ended " + describe(o) + "\n"); err != nil {
+			s.closeStatus()
+		}
+	}
+}
+
+func describe(o outcome) string {
+	if o.sig != 0 {
+		return "signal " + spec.SignalName(o.sig)
+	}
+	return "code " + strconv.Itoa(o.code)
+}
+
+func (s *sup) editMeta(fn func(*meta.Meta)) {
+	if err := s.tree.EditMeta(s.name, func(m *meta.Meta) error { fn(m); return nil }); err != nil {
+		s.note(err)
+	}
+}
+
+// stop takes the program down on request: the signal and CONT to the whole
+// group, the grace, KILL to the group, then the leader reaped. removePid is
+// false when the supervisor itself is being taken down: the process is then
+// meant to run again.
+func (s *sup) stop(r request, removePid bool) {
+	grace := s.spec.KillTimeout
+	if r.timeout > 0 {
+		grace = r.timeout
+	}
+	if s.ended {
+		// Between two runs: nothing runs, nothing to signal.
+		if removePid {
+			s.tree.RemovePid(s.name)
+		}
+		s.editMeta(func(m *meta.Meta) { m.Set(state.KeyState, state.Stopped) })
+		return
+	}
+	s.setState(state.Stopping)
+	sig := s.stopSignal(r.sig)
+	syscall.Kill(-s.pid, sig)
+	syscall.Kill(-s.pid, syscall.SIGCONT)
+	deadline := time.Now().Add(grace)
+	select {
+	case <-s.exitCh:
+	case <-time.After(grace):
+		syscall.Kill(-s.pid, syscall.SIGKILL)
+		<-s.exitCh
+	}
+	o := s.reap(sig, max(time.Until(deadline), 0))
+	s.record(o, state.Stopped, removePid)
+}
+
+// shutdown ends the supervisor: it closes the pipes and waits a moment for
+// the log pumps to write what is left, then removes the control FIFO.
+func (s *sup) shutdown() {
+	s.closeStatus()
+	if s.outW != nil {
+		s.outW.Close()
+		s.errW.Close()
+		// A process that escaped the group may still hold the pipes; do not
+		// wait for it forever.
+		timeout := time.After(500 * time.Millisecond)
+		for range 2 {
+			select {
+			case <-s.pumps:
+			case <-timeout:
+			}
+		}
+		s.outLog.Close()
+		s.errLog.Close()
+	}
+	if s.ctl != nil {
+		os.Remove(s.tree.Ctl(s.name))
+		s.ctl.Close()
+	}
+}
+

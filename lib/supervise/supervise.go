@@ -1,0 +1,478 @@
+// Package supervise is tpm-supervise: the one small supervisor each program
+// has (SPEC §6), in the spirit of runit's runsv and s6's s6-supervise.
+//
+// tpm-start runs it in a new session with:
+//
+//	argv   tpm-supervise TREE NAME [--hold]
+//	fd 0   the process's meta line, then EOF
+//	fd 3   NAME's run lock, already held; the program inherits it
+//	fd 4   the status pipe back to tpm-start
+//
+// The rules it keeps:
+//   - it is the program's parent, so the program's PID cannot be reused under
+//     it; it observes the program's end without reaping it until the whole
+//     process group is gone, so the group ID cannot be reused either: every
+//     signal it sends goes to processes that are provably its own;
+//   - it writes the pid file and the meta line only once the program runs,
+//     then tells tpm-start "started PID TOKEN", or "failed CODE MESSAGE";
+//   - it holds the program's stdout and stderr pipes for its whole life, so
+//     a restart loses no output, and it writes them to the logs itself;
+//   - it sleeps in blocking reads and waits: no polling while the program is
+//     quiet;
+//   - it takes requests on its control FIFO, run/NAME.ctl: "stop [SIGNAL
+//     [TIMEOUT_MS]]" and "ready";
+//   - TERM or INT to the supervisor itself (a shutdown, a logout) take the
+//     program down but keep the pid file, so the process shows as stale and
+//     `tpm-start --stale` brings it back; HUP reopens the log files.
+package supervise
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/envfile"
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/logfile"
+	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/proc"
+	"github.com/tetra-toolkit/tpm/lib/spec"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+// Fds the supervisor inherits from tpm-start.
+const (
+	LockFd   = 3
+	StatusFd = 4
+)
+
+// HoldFlag keeps the program launching until a "ready" request (tpm-start
+// --wait is checking readiness).
+const HoldFlag = "--hold"
+
+// onlineAfter is how long a program must run to count as online.
+const onlineAfter = time.Second
+
+// Meta fields the supervisor owns; they describe the current run.
+var runtimeKeys = []string{
+	"pid", "start_time", state.KeyToken, state.KeySupPid, state.KeySupToken, state.KeyState,
+	state.KeyRestarts, state.KeyExitCode, state.KeyExitSig, state.KeyExitTime, keyError,
+}
+
+// keyError holds why the program could not be started.
+const keyError = "error"
+
+type sup struct {
+	tree   *state.Tree
+	name   string
+	spec   *spec.Spec
+	first  *meta.Meta // the line tpm-start gave, written at the first start
+	env    []string
+	hold   bool
+	self   proc.Info
+	lock   *os.File
+	status *os.File
+
+	outLog, errLog *logfile.Writer
+	outW, errW     *os.File
+	pumps          chan struct{}
+
+	ctl   *os.File
+	ctlCh chan request
+	sigCh chan os.Signal
+
+	// The current run.
+	cmd     *exec.Cmd
+	pid     int
+	token   string
+	started time.Time
+	exitCh  chan error
+	ended   bool // the program has ended (and may be a zombie)
+
+	quick    int // failures in a row, each within MinUptime of its start
+	restarts int
+}
+
+type request struct {
+	kind    string
+	sig     string
+	timeout time.Duration
+}
+
+// Main runs the supervisor and returns its exit status.
+func Main(args []string) int {
+	// A supervisor is small and long-lived: collect garbage early rather than
+	// let the heap grow.
+	debug.SetGCPercent(25)
+	s, err := setup(args)
+	if err != nil {
+		report(os.NewFile(StatusFd, "status"), err)
+		return exit.Code(err)
+	}
+	return s.run()
+}
+
+// report tells tpm-start that the start failed.
+func report(status *os.File, err error) {
+	if status != nil {
+		fmt.Fprintf(status, "failed %d %s\n", exit.Code(err), strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+}
+
+func setup(args []string) (*sup, error) {
+	if len(args) < 2 {
+		return nil, exit.Errorf(exit.Usage, "usage: tpm-supervise TREE NAME [--hold] (run by tpm-start)")
+	}
+	s := &sup{
+		tree:  &state.Tree{Root: args[0]},
+		name:  args[1],
+		hold:  slices.Contains(args[2:], HoldFlag),
+		ctlCh: make(chan request, 4),
+		sigCh: make(chan os.Signal, 4),
+	}
+	// The inherited descriptors must not reach the program, but for the lock,
+	// which is handed on explicitly.
+	syscall.CloseOnExec(LockFd)
+	syscall.CloseOnExec(StatusFd)
+	s.lock = os.NewFile(LockFd, "lock")
+	s.status = os.NewFile(StatusFd, "status")
+	signal.Notify(s.sigCh, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Ignore(syscall.SIGPIPE)
+
+	line, err := io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read the meta line: %w", err)
+	}
+	if null, err := os.Open(os.DevNull); err == nil {
+		syscall.Dup2(int(null.Fd()), 0)
+		null.Close()
+	}
+	if s.first, err = state.ParseMetaFile("meta line from tpm-start", line); err != nil {
+		return nil, err
+	}
+	if s.spec, err = spec.FromMeta(s.name, s.first); err != nil {
+		return nil, exit.Errorf(exit.DataErr, "%s: %v", s.name, err)
+	}
+	if s.env, err = envfile.Read(s.tree.Env(s.name)); err != nil {
+		return nil, exit.With(exit.NoInput, fmt.Errorf("read environment: %w", err))
+	}
+	if s.self, err = proc.Self(); err != nil {
+		return nil, err
+	}
+	if err := s.openLogs(); err != nil {
+		return nil, exit.With(exit.CantCreate, err)
+	}
+	if err := s.openControl(); err != nil {
+		return nil, exit.With(exit.CantCreate, err)
+	}
+	return s, nil
+}
+
+func (s *sup) openLogs() error {
+	opt := logfile.Options{MaxSize: s.spec.LogMaxSize, Keep: s.spec.LogKeep, Stamps: s.spec.Timestamps}
+	var err error
+	if s.outLog, err = logfile.Open(s.tree.Out(s.name), opt); err != nil {
+		return err
+	}
+	if s.errLog, err = logfile.Open(s.tree.Err(s.name), opt); err != nil {
+		return err
+	}
+	// One pair of pipes for the supervisor's whole life: every run writes to
+	// the same pipes, so nothing is lost across restarts, and one goroutine
+	// per stream is the only writer of its log.
+	s.pumps = make(chan struct{}, 2)
+	for _, l := range []*logfile.Writer{s.outLog, s.errLog} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		bigPipe(w.Fd())
+		if l == s.outLog {
+			s.outW = w
+		} else {
+			s.errW = w
+		}
+		go pump(r, l, s.pumps)
+	}
+	return nil
+}
+
+// pumpBuf is the read size; a full pipe gives this much per read.
+const pumpBuf = 128 << 10
+
+func pump(r *os.File, l *logfile.Writer, done chan<- struct{}) {
+	buf := make([]byte, pumpBuf)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			l.Write(buf[:n])
+		}
+		if err != nil {
+			r.Close()
+			done <- struct{}{}
+			return
+		}
+	}
+}
+
+// openControl creates run/NAME.ctl and reads requests from it.
+func (s *sup) openControl() error {
+	path := s.tree.Ctl(s.name)
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeNamedPipe == 0 {
+		os.Remove(path)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("control fifo: %w", err)
+	}
+	// Read and write: the FIFO then never reads EOF between two writers, and
+	// a writer's non-blocking open succeeds exactly while we are alive.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("control fifo: %w", err)
+	}
+	s.ctl = f
+	go func() {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if r, ok := parseRequest(sc.Text()); ok {
+				s.ctlCh <- r
+			}
+		}
+	}()
+	return nil
+}
+
+func parseRequest(line string) (request, bool) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return request{}, false
+	}
+	r := request{kind: f[0]}
+	switch r.kind {
+	case "ready":
+	case "stop":
+		if len(f) > 1 && f[1] != "-" {
+			r.sig = f[1]
+		}
+		if len(f) > 2 {
+			if ms, err := strconv.ParseInt(f[2], 10, 64); err == nil && ms >= 0 {
+				r.timeout = time.Duration(ms) * time.Millisecond
+			}
+		}
+	default:
+		return request{}, false
+	}
+	return r, true
+}
+
+// run is the supervisor's life: start, then react to the program's end,
+// requests, signals and timers until the program is down for good.
+func (s *sup) run() int {
+	if err := s.start(true); err != nil {
+		report(s.status, err)
+		s.closeStatus()
+		s.shutdown()
+		return exit.Code(err)
+	}
+	fmt.Fprintf(s.status, "started %d %s\n", s.pid, s.token)
+	var online, backoff <-chan time.Time
+	if !s.hold {
+		online = time.After(onlineAfter)
+	}
+	for {
+		select {
+		case err := <-s.exitCh:
+			online = nil
+			delay, again := s.ended_(err)
+			if !again {
+				s.shutdown()
+				return 0
+			}
+			backoff = time.After(delay)
+		case <-backoff:
+			backoff = nil
+			if err := s.start(false); err != nil {
+				s.note(err)
+				delay, again := s.failedStart(err)
+				if !again {
+					s.shutdown()
+					return 0
+				}
+				backoff = time.After(delay)
+				continue
+			}
+			online = time.After(onlineAfter)
+		case <-online:
+			online = nil
+			s.setState(state.Online)
+		case r := <-s.ctlCh:
+			switch r.kind {
+			case "ready":
+				online = nil
+				if !s.ended {
+					s.setState(state.Online)
+				}
+			case "stop":
+				s.stop(r, true)
+				s.shutdown()
+				return 0
+			}
+		case sig := <-s.sigCh:
+			if sig == syscall.SIGHUP {
+				s.outLog.Reopen()
+				s.errLog.Reopen()
+				continue
+			}
+			// Taken down with the machine or the session: stop the program
+			// but keep the pid file, so that it shows as stale and
+			// `tpm-start --stale` brings it back.
+			s.stop(request{kind: "stop"}, false)
+			s.shutdown()
+			return 0
+		}
+	}
+}
+
+// start starts the program once and writes its pid file and meta line.
+func (s *sup) start(first bool) error {
+	pathEnv, _ := envfile.Get(s.env, "PATH")
+	path, argv, err := s.spec.Argv(pathEnv)
+	if err != nil {
+		return exit.With(exit.NoInput, err)
+	}
+	cmd := &exec.Cmd{
+		Path:        path,
+		Args:        argv,
+		Env:         s.env,
+		Dir:         s.spec.Cwd,
+		Stdout:      s.outW,
+		Stderr:      s.errW,
+		ExtraFiles:  []*os.File{s.lock},
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	err = cmd.Start()
+	if errors.Is(err, syscall.ENOEXEC) {
+		// An executable text file without #!: run it with sh, as execvp does.
+		cmd = &exec.Cmd{Path: "/bin/sh", Args: append([]string{"sh"}, argv...), Env: cmd.Env, Dir: cmd.Dir,
+			Stdout: cmd.Stdout, Stderr: cmd.Stderr, ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr}
+		err = cmd.Start()
+	}
+	if err != nil {
+		return startError(err)
+	}
+	s.cmd, s.pid, s.ended = cmd, cmd.Process.Pid, false
+	in, err := proc.Stat(s.pid) // the child is ours and unreaped: this cannot fail but for /proc itself
+	if err != nil {
+		s.killNow()
+		return fmt.Errorf("read the program's start time: %w", err)
+	}
+	s.token, s.started = in.Token, time.Now()
+	s.exitCh = make(chan error, 1)
+	go func(pid int, ch chan<- error) { ch <- waitExited(pid) }(s.pid, s.exitCh)
+
+	if err := s.tree.WritePid(s.name, s.pid); err != nil {
+		s.killNow()
+		return err
+	}
+	set := func(m *meta.Meta) {
+		m.SetInt("pid", int64(s.pid))
+		m.SetInt("start_time", s.started.Unix())
+		m.Set(state.KeyToken, s.token)
+		m.SetInt(state.KeySupPid, int64(s.self.PID))
+		m.Set(state.KeySupToken, s.self.Token)
+		m.Set(state.KeyState, state.Launching)
+		m.SetInt(state.KeyRestarts, int64(s.restarts))
+		for _, k := range []string{state.KeyExitCode, state.KeyExitSig, state.KeyExitTime, keyError} {
+			m.Del(k)
+		}
+	}
+	if first {
+		err = s.writeFirst(set)
+	} else {
+		err = s.tree.EditMeta(s.name, func(m *meta.Meta) error { set(m); return nil })
+	}
+	if err != nil {
+		s.killNow()
+		s.tree.RemovePid(s.name)
+		return exit.With(exit.CantCreate, err)
+	}
+	return nil
+}
+
+func startError(err error) error {
+	code := exit.Failure
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		code = exit.NoInput
+	case errors.Is(err, os.ErrPermission):
+		code = exit.NoPerm
+	}
+	return exit.With(code, fmt.Errorf("cannot start: %w", err))
+}
+
+// writeFirst writes the meta line of the first run: the line tpm-start gave,
+// keeping the fields other tools added to an older record of the same name.
+func (s *sup) writeFirst(set func(*meta.Meta)) error {
+	unlock, err := s.tree.EditLock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	m := s.first.Clone()
+	if old, err := s.tree.ReadMeta(s.name); err == nil {
+		for _, f := range old.Fields {
+			if _, ok := m.Get(f.Key); !ok && !slices.Contains(runtimeKeys, f.Key) && !ownedBySpec(f.Key) {
+				m.Set(f.Key, f.Value)
+			}
+		}
+	}
+	set(m)
+	return s.tree.WriteMeta(s.name, m)
+}
+
+// ownedBySpec reports whether a key is one the spec writes (and may have
+// dropped on purpose, such as args for a program that now has none).
+func ownedBySpec(k string) bool {
+	return slices.Contains([]string{"script", "port", "type", "cwd", "node_env", spec.KeyArgs, spec.KeyInterpreter,
+		spec.KeyInterpArgs, spec.KeyInstance, spec.KeyRestart, spec.KeyMaxRestarts, spec.KeyMinUptime,
+		spec.KeyRestartDelay, spec.KeyBackoff, spec.KeyStopExitCodes, spec.KeyKillTimeout, spec.KeySignal,
+		spec.KeyLogMaxSize, spec.KeyLogKeep, spec.KeyTimestamps}, k)
+}
+
+// killNow kills a program the supervisor cannot record, and reaps it.
+func (s *sup) killNow() {
+	syscall.Kill(-s.pid, syscall.SIGKILL)
+	s.cmd.Wait()
+	s.ended = true
+}
+
+func (s *sup) setState(st string) {
+	if err := s.tree.EditMeta(s.name, func(m *meta.Meta) error {
+		m.Set(state.KeyState, st)
+		return nil
+	}); err != nil {
+		s.note(err)
+	}
+}
+
+// note records a problem of the supervisor's own in the error log.
+func (s *sup) note(err error) {
+	s.errLog.Note(err.Error())
+}
+
+func (s *sup) closeStatus() {
+	if s.status != nil {
+		s.status.Close()
+		s.status = nil
+	}
+}
