@@ -138,4 +138,3 @@ func (t *Tree) EditLock() (func(), error) {
 		wait = min(wait*2, 20*time.Millisecond)
 	}
 }
-

@@ -299,4 +299,3 @@ func (s *sup) shutdown() {
 		s.ctl.Close()
 	}
 }
-
