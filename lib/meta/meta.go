@@ -4,8 +4,9 @@
 // The rules:
 //   - keys match [a-z_][a-z0-9_]*;
 //   - a value made only of [A-Za-z0-9_@%+=:,./-] is written bare, any other
-//     value in single quotes with ' written as '\”, so that bash and zsh read
-//     back the same string and run nothing;
+//     value in single quotes, each quote inside it written as the shell idiom
+//     quote, backslash, quote, quote; so bash and zsh read back the same
+//     string and run nothing;
 //   - no value holds a newline or a NUL byte;
 //   - the required fields come first, in the order of Required; every other
 //     field keeps its place, so annotations by other tools survive a rewrite;
