@@ -3,6 +3,9 @@ package state
 import (
 	"errors"
 	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/meta"
@@ -66,7 +69,7 @@ const (
 // Load reads the record of name. A missing meta file is ErrNoProcess; an
 // invalid one gives a record with status invalid and Err set.
 func (t *Tree) Load(name string) (*Record, error) {
-	data, err := os.ReadFile(t.Meta(name))
+	data, err := readFile(t.Meta(name))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, NoProcess(name)
@@ -91,17 +94,36 @@ func (t *Tree) LoadAll() ([]*Record, error) {
 	for _, n := range pids {
 		hasPid[n] = true
 	}
-	out := make([]*Record, 0, len(ns))
-	for _, n := range ns {
-		data, err := os.ReadFile(t.Meta(n))
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue // removed since the listing
+	// Reading a record is a few system calls; spread them over the CPUs.
+	recs := make([]*Record, len(ns))
+	workers := min(runtime.GOMAXPROCS(0), max(len(ns)/64, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ns) {
+					return
+				}
+				n := ns[i]
+				data, err := readFile(t.Meta(n))
+				switch {
+				case errors.Is(err, os.ErrNotExist): // removed since the listing
+				case err != nil:
+					recs[i] = &Record{Name: n, Err: err, Status: Invalid}
+				default:
+					recs[i] = t.record(n, data, hasPid[n])
+				}
 			}
-			out = append(out, &Record{Name: n, Err: err, Status: Invalid})
-			continue
+		})
+	}
+	wg.Wait()
+	out := recs[:0]
+	for _, r := range recs {
+		if r != nil {
+			out = append(out, r)
 		}
-		out = append(out, t.record(n, data, hasPid[n]))
 	}
 	return out, nil
 }
