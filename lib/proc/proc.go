@@ -22,8 +22,9 @@ type Info struct {
 	PID, PPID, PGID, SID int
 	// Token identifies this process among all that ever had its PID.
 	Token string
-	// Started is when the process started (wall clock).
-	Started time.Time
+	// start is when the process started, in the system's own unit; see
+	// Started.
+	start int64
 	// Zombie is set for a process that has ended but is not yet reaped.
 	Zombie bool
 	// CPU is the processor time of the process and its reaped children.
@@ -59,7 +60,7 @@ func Ours(pid int, token string, startUnix int64) (Info, bool) {
 	if startUnix <= 0 {
 		return in, false
 	}
-	d := in.Started.Sub(time.Unix(startUnix, 0))
+	d := in.Started().Sub(time.Unix(startUnix, 0))
 	return in, math.Abs(float64(d)) <= float64(legacyWindow)
 }
 
@@ -112,7 +113,7 @@ func Members(pgid int, since time.Time) ([]Info, error) {
 	}
 	var out []Info
 	for _, in := range all {
-		if in.PGID == pgid && in.PID != pgid && !in.Zombie && !in.Started.Before(since.Add(-legacyWindow)) {
+		if in.PGID == pgid && in.PID != pgid && !in.Zombie && !in.Started().Before(since.Add(-legacyWindow)) {
 			out = append(out, in)
 		}
 	}

@@ -14,16 +14,19 @@ const sZomb = 5
 func fromKinfo(k *unix.KinfoProc) Info {
 	st := k.Proc.P_starttime
 	return Info{
-		PID:     int(k.Proc.P_pid),
-		PPID:    int(k.Eproc.Ppid),
-		PGID:    int(k.Eproc.Pgid),
-		Token:   strconv.FormatInt(int64(st.Sec), 10) + "." + strconv.FormatInt(int64(st.Usec), 10),
-		Started: time.Unix(int64(st.Sec), int64(st.Usec)*1000),
-		Zombie:  k.Proc.P_stat == sZomb,
+		PID:    int(k.Proc.P_pid),
+		PPID:   int(k.Eproc.Ppid),
+		PGID:   int(k.Eproc.Pgid),
+		Token:  strconv.FormatInt(int64(st.Sec), 10) + "." + strconv.FormatInt(int64(st.Usec), 10),
+		start:  int64(st.Sec)*1e6 + int64(st.Usec),
+		Zombie: k.Proc.P_stat == sZomb,
 		// CPU and RSS need libproc (proc_pid_rusage), which Go cannot call
 		// without cgo; they stay zero on macOS.
 	}
 }
+
+// Started is when the process started (wall clock).
+func (in Info) Started() time.Time { return time.UnixMicro(in.start) }
 
 // Stat asks sysctl kern.proc.pid.
 func Stat(pid int) (Info, error) {

@@ -19,14 +19,22 @@ const clockTicks = 100
 
 var pageSize = int64(os.Getpagesize())
 
-var boot = sync.OnceValues(func() (string, time.Time) {
-	id := "0"
-	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+// bootID is the first 8 hex digits of this boot's id: with it, a token
+// cannot match a process of an earlier boot that had the same PID and start
+// ticks.
+var bootID = sync.OnceValue(func() string {
+	var buf [64]byte
+	if b, err := readSmall("/proc/sys/kernel/random/boot_id", buf[:]); err == nil {
 		h := bytes.ReplaceAll(bytes.TrimSpace(b), []byte("-"), nil)
 		if len(h) >= 8 {
-			id = string(h[:8])
+			return string(h[:8])
 		}
 	}
+	return "0"
+})
+
+// bootTime is when the system booted; start ticks count from it.
+var bootTime = sync.OnceValue(func() time.Time {
 	var btime time.Time
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		if i := bytes.Index(b, []byte("\nbtime ")); i >= 0 {
@@ -39,8 +47,13 @@ var boot = sync.OnceValues(func() (string, time.Time) {
 			}
 		}
 	}
-	return id, btime
+	return btime
 })
+
+// Started is when the process started (wall clock).
+func (in Info) Started() time.Time {
+	return bootTime().Add(time.Duration(in.start) * time.Second / clockTicks)
+}
 
 // Stat reads /proc/PID/stat.
 func Stat(pid int) (Info, error) {
@@ -85,19 +98,18 @@ func parseStat(pid int, b []byte) (Info, error) {
 		n, _ := strconv.ParseInt(string(f[field-3]), 10, 64)
 		return n
 	}
-	id, btime := boot()
 	start := num(22)
 	ticks := num(14) + num(15) + num(16) + num(17)
 	return Info{
-		PID:     pid,
-		PPID:    int(num(4)),
-		PGID:    int(num(5)),
-		SID:     int(num(6)),
-		Token:   strconv.FormatInt(start, 10) + "@" + id,
-		Started: btime.Add(time.Duration(start) * time.Second / clockTicks),
-		Zombie:  len(f[0]) == 1 && (f[0][0] == 'Z' || f[0][0] == 'X'),
-		CPU:     time.Duration(ticks) * time.Second / clockTicks,
-		RSS:     num(24) * pageSize,
+		PID:    pid,
+		PPID:   int(num(4)),
+		PGID:   int(num(5)),
+		SID:    int(num(6)),
+		Token:  strconv.FormatInt(start, 10) + "@" + bootID(),
+		start:  start,
+		Zombie: len(f[0]) == 1 && (f[0][0] == 'Z' || f[0][0] == 'X'),
+		CPU:    time.Duration(ticks) * time.Second / clockTicks,
+		RSS:    num(24) * pageSize,
 	}, nil
 }
 

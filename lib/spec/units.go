@@ -61,17 +61,24 @@ func ParseSize(s string) (int64, error) {
 	return int64(f * float64(mult)), nil
 }
 
-var signals = map[string]syscall.Signal{
-	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "KILL": syscall.SIGKILL,
-	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "TERM": syscall.SIGTERM, "ALRM": syscall.SIGALRM,
-	"PIPE": syscall.SIGPIPE, "ABRT": syscall.SIGABRT, "WINCH": syscall.SIGWINCH,
+// signals are the names tpm knows (a slice, not a map: no work at start-up
+// for the supervisor).
+var signals = [...]struct {
+	name string
+	sig  syscall.Signal
+}{
+	{"HUP", syscall.SIGHUP}, {"INT", syscall.SIGINT}, {"QUIT", syscall.SIGQUIT}, {"KILL", syscall.SIGKILL},
+	{"USR1", syscall.SIGUSR1}, {"USR2", syscall.SIGUSR2}, {"TERM", syscall.SIGTERM}, {"ALRM", syscall.SIGALRM},
+	{"PIPE", syscall.SIGPIPE}, {"ABRT", syscall.SIGABRT}, {"WINCH", syscall.SIGWINCH},
 }
 
 // ParseSignal reads a signal name (TERM, SIGTERM, term) or number.
 func ParseSignal(s string) (syscall.Signal, error) {
 	t := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
-	if sig, ok := signals[t]; ok {
-		return sig, nil
+	for _, n := range signals {
+		if n.name == t {
+			return n.sig, nil
+		}
 	}
 	if n, err := strconv.Atoi(t); err == nil && n > 0 && n < 65 {
 		return syscall.Signal(n), nil
@@ -82,9 +89,9 @@ func ParseSignal(s string) (syscall.Signal, error) {
 // SignalName writes a signal as the meta line keeps it: its name without
 // SIG, or its number.
 func SignalName(sig syscall.Signal) string {
-	for name, s := range signals {
-		if s == sig {
-			return name
+	for _, n := range signals {
+		if n.sig == sig {
+			return n.name
 		}
 	}
 	return strconv.Itoa(int(sig))

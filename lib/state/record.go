@@ -187,5 +187,5 @@ func (r *Record) Uptime(now time.Time) time.Duration {
 	if !r.ProgAlive {
 		return 0
 	}
-	return max(now.Sub(r.Prog.Started), 0)
+	return max(now.Sub(r.Prog.Started()), 0)
 }

@@ -32,20 +32,18 @@ func (o outcome) clean() bool {
 	return false
 }
 
-// reap clears what is left of the program's group after its leader ended,
-// then reaps the leader and returns how the run ended. The leader is reaped
-// last: until then its PID, and the group ID, cannot be reused, so the group
-// signals cannot reach a stranger.
+// reap reaps the ended leader, clears what is left of its group, and
+// returns how the run ended.
 func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
-	s.clearGroup(sig, grace)
-	s.cmd.Wait()
+	ws := s.wait()
 	s.ended = true
 	o := outcome{uptime: time.Since(s.started)}
-	if ws, ok := s.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	if ws.Signaled() {
 		o.sig = ws.Signal()
 	} else {
-		o.code = s.cmd.ProcessState.ExitCode()
+		o.code = ws.ExitStatus()
 	}
+	s.clearGroup(sig, grace)
 	return o
 }
 
@@ -53,21 +51,33 @@ func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
 // leader ended (a shell script's children, say): sig and CONT, a polled
 // grace, then KILL. Left alone they would hold the program's port and make
 // the next run fail.
+//
+// The leader is reaped by now, so the group is no longer signalled as a
+// whole: kill(-pgid, 0) only tells whether anyone is left (while members
+// live, nobody else can get the group's ID), and each member found is then
+// signalled on its own, after its start-time token is checked.
 func (s *sup) clearGroup(sig syscall.Signal, grace time.Duration) {
-	left := func() bool {
-		m, err := proc.Members(s.pid, s.started)
-		return err == nil && len(m) > 0
+	if syscall.Kill(-s.pid, 0) == syscall.ESRCH {
+		return // the common case: nothing left, and no need to look
 	}
-	if !left() {
-		return
+	members := func() []proc.Info {
+		ms, _ := proc.Members(s.pid, s.started)
+		return ms
 	}
-	syscall.Kill(-s.pid, sig)
-	syscall.Kill(-s.pid, syscall.SIGCONT)
-	if waitUntil(time.Now().Add(grace), func() bool { return !left() }) {
-		return
+	for _, round := range []struct {
+		sig  syscall.Signal
+		wait time.Duration
+	}{{sig, grace}, {syscall.SIGKILL, 5 * time.Second}} {
+		ms := members()
+		if len(ms) == 0 {
+			return
+		}
+		for _, m := range ms {
+			proc.Signal(m.PID, m.Token, 0, round.sig)
+			proc.Signal(m.PID, m.Token, 0, syscall.SIGCONT)
+		}
+		waitUntil(time.Now().Add(round.wait), func() bool { return len(members()) == 0 })
 	}
-	syscall.Kill(-s.pid, syscall.SIGKILL)
-	waitUntil(time.Now().Add(5*time.Second), func() bool { return !left() })
 }
 
 // waitUntil polls done with a growing interval (1 ms to 50 ms) until it
@@ -244,9 +254,10 @@ func (s *sup) editMeta(fn func(*meta.Meta)) {
 }
 
 // stop takes the program down on request: the signal and CONT to the whole
-// group, the grace, KILL to the group, then the leader reaped. removePid is
-// false when the supervisor itself is being taken down: the process is then
-// meant to run again.
+// group (the leader is not reaped yet, so the group ID is still the
+// program's), the grace, KILL to the group, then the leader reaped and any
+// leftover cleared. removePid is false when the supervisor itself is being
+// taken down: the process is then meant to run again.
 func (s *sup) stop(r request, removePid bool) {
 	grace := s.spec.KillTimeout
 	if r.timeout > 0 {
@@ -260,20 +271,35 @@ func (s *sup) stop(r request, removePid bool) {
 		s.editMeta(func(m *meta.Meta) { m.Set(state.KeyState, state.Stopped) })
 		return
 	}
-	s.setState(state.Stopping)
 	sig := s.stopSignal(r.sig)
 	syscall.Kill(-s.pid, sig)
 	syscall.Kill(-s.pid, syscall.SIGCONT)
 	deadline := time.Now().Add(grace)
-	select {
-	case <-s.exitCh:
-	case <-time.After(grace):
-		syscall.Kill(-s.pid, syscall.SIGKILL)
-		<-s.exitCh
+	// Most programs end at once; record "stopping" only for those that take
+	// their time, and spare the quick stop a write.
+	quick := time.NewTimer(min(stoppingAfter, grace))
+	defer quick.Stop()
+	killed := time.NewTimer(grace)
+	defer killed.Stop()
+wait:
+	for {
+		select {
+		case <-s.exitCh:
+			break wait
+		case <-quick.C:
+			s.setState(state.Stopping)
+		case <-killed.C:
+			syscall.Kill(-s.pid, syscall.SIGKILL)
+			<-s.exitCh
+			break wait
+		}
 	}
 	o := s.reap(sig, max(time.Until(deadline), 0))
 	s.record(o, state.Stopped, removePid)
 }
+
+// stoppingAfter is how long a stop runs before the record says "stopping".
+const stoppingAfter = 50 * time.Millisecond
 
 // shutdown ends the supervisor: it closes the pipes and waits a moment for
 // the log pumps to write what is left, then removes the control FIFO.
@@ -282,13 +308,20 @@ func (s *sup) shutdown() {
 	if s.outW != nil {
 		s.outW.Close()
 		s.errW.Close()
-		// A process that escaped the group may still hold the pipes; do not
-		// wait for it forever.
-		timeout := time.After(500 * time.Millisecond)
-		for range 2 {
+		// The pumps end at EOF, once what is in the pipes is written. A
+		// process that left the group may still hold the pipes open: give up
+		// when no byte has come through for a while, not before.
+		last := int64(-1)
+		for pending := 2; pending > 0; {
 			select {
 			case <-s.pumps:
-			case <-timeout:
+				pending--
+			case <-time.After(200 * time.Millisecond):
+				n := s.pumped.Load()
+				if n == last {
+					pending = 0
+				}
+				last = n
 			}
 		}
 		s.outLog.Close()

@@ -32,12 +32,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -86,13 +86,15 @@ type sup struct {
 	outLog, errLog *logfile.Writer
 	outW, errW     *os.File
 	pumps          chan struct{}
+	pumped         atomic.Int64 // bytes read from the pipes, to tell a busy pump from a stuck one
 
 	ctl   *os.File
 	ctlCh chan request
 	sigCh chan os.Signal
 
+	null *os.File // /dev/null, the program's stdin
+
 	// The current run.
-	cmd     *exec.Cmd
 	pid     int
 	token   string
 	started time.Time
@@ -111,9 +113,6 @@ type request struct {
 
 // Main runs the supervisor and returns its exit status.
 func Main(args []string) int {
-	// A supervisor is small and long-lived: collect garbage early rather than
-	// let the heap grow.
-	debug.SetGCPercent(25)
 	s, err := setup(args)
 	if err != nil {
 		report(os.NewFile(StatusFd, "status"), err)
@@ -153,10 +152,10 @@ func setup(args []string) (*sup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the meta line: %w", err)
 	}
-	if null, err := os.Open(os.DevNull); err == nil {
-		syscall.Dup2(int(null.Fd()), 0)
-		null.Close()
+	if s.null, err = os.Open(os.DevNull); err != nil {
+		return nil, err
 	}
+	syscall.Dup2(int(s.null.Fd()), 0)
 	if s.first, err = state.ParseMetaFile("meta line from tpm-start", line); err != nil {
 		return nil, err
 	}
@@ -202,7 +201,7 @@ func (s *sup) openLogs() error {
 		} else {
 			s.errW = w
 		}
-		go pump(r, l, s.pumps)
+		go s.pump(r, l)
 	}
 	return nil
 }
@@ -210,16 +209,17 @@ func (s *sup) openLogs() error {
 // pumpBuf is the read size; a full pipe gives this much per read.
 const pumpBuf = 128 << 10
 
-func pump(r *os.File, l *logfile.Writer, done chan<- struct{}) {
+func (s *sup) pump(r *os.File, l *logfile.Writer) {
 	buf := make([]byte, pumpBuf)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
+			s.pumped.Add(int64(n))
 			l.Write(buf[:n])
 		}
 		if err != nil {
 			r.Close()
-			done <- struct{}{}
+			s.pumps <- struct{}{}
 			return
 		}
 	}
@@ -285,6 +285,9 @@ func (s *sup) run() int {
 		return exit.Code(err)
 	}
 	fmt.Fprintf(s.status, "started %d %s\n", s.pid, s.token)
+	// A supervisor is small and long-lived: from now on collect garbage
+	// early rather than let the heap grow.
+	debug.SetGCPercent(25)
 	var online, backoff <-chan time.Time
 	if !s.hold {
 		online = time.After(onlineAfter)
@@ -350,27 +353,23 @@ func (s *sup) start(first bool) error {
 	if err != nil {
 		return exit.With(exit.NoInput, err)
 	}
-	cmd := &exec.Cmd{
-		Path:        path,
-		Args:        argv,
-		Env:         s.env,
-		Dir:         s.spec.Cwd,
-		Stdout:      s.outW,
-		Stderr:      s.errW,
-		ExtraFiles:  []*os.File{s.lock},
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	// syscall.ForkExec rather than os/exec: the latter forks a throwaway
+	// child on first use to test pidfd support, a millisecond on every start.
+	attr := &syscall.ProcAttr{
+		Dir:   s.spec.Cwd,
+		Env:   s.env,
+		Files: []uintptr{s.null.Fd(), s.outW.Fd(), s.errW.Fd(), s.lock.Fd()}, // the lock is the program's fd 3
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}
-	err = cmd.Start()
+	pid, err := syscall.ForkExec(path, argv, attr)
 	if errors.Is(err, syscall.ENOEXEC) {
 		// An executable text file without #!: run it with sh, as execvp does.
-		cmd = &exec.Cmd{Path: "/bin/sh", Args: append([]string{"sh"}, argv...), Env: cmd.Env, Dir: cmd.Dir,
-			Stdout: cmd.Stdout, Stderr: cmd.Stderr, ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr}
-		err = cmd.Start()
+		pid, err = syscall.ForkExec("/bin/sh", append([]string{"sh"}, argv...), attr)
 	}
 	if err != nil {
-		return startError(err)
+		return startError(fmt.Errorf("%s: %w", path, err))
 	}
-	s.cmd, s.pid, s.ended = cmd, cmd.Process.Pid, false
+	s.pid, s.ended = pid, false
 	in, err := proc.Stat(s.pid) // the child is ours and unreaped: this cannot fail but for /proc itself
 	if err != nil {
 		s.killNow()
@@ -407,6 +406,17 @@ func (s *sup) start(first bool) error {
 		return exit.With(exit.CantCreate, err)
 	}
 	return nil
+}
+
+// wait reaps the program and returns its wait status.
+func (s *sup) wait() syscall.WaitStatus {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(s.pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			return ws
+		}
+	}
 }
 
 func startError(err error) error {
@@ -452,7 +462,7 @@ func ownedBySpec(k string) bool {
 // killNow kills a program the supervisor cannot record, and reaps it.
 func (s *sup) killNow() {
 	syscall.Kill(-s.pid, syscall.SIGKILL)
-	s.cmd.Wait()
+	s.wait()
 	s.ended = true
 }
 

@@ -175,7 +175,7 @@ func writeJSON(e *cli.Env, rows []row) error {
 			b.WriteString(",")
 		}
 		b.WriteString("\n  ")
-		var o state.Object
+		var o cli.Object
 		o.Str("name", rw.r.Name)
 		o.Str("status", rw.r.Status)
 		if rw.r.Meta != nil {

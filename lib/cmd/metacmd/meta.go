@@ -89,7 +89,7 @@ func run(e *cli.Env, g *grammar) error {
 		if err != nil {
 			return err
 		}
-		var o state.Object
+		var o cli.Object
 		o.Meta(m)
 		_, err = fmt.Fprintln(e.Stdout, o.String())
 		return err

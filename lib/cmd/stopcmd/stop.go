@@ -162,14 +162,11 @@ type result struct {
 const stopMargin = 5 * time.Second
 
 func stopOne(t *state.Tree, name string, o options) result {
-	r, err := t.Load(name)
+	m, err := t.ReadMeta(name)
 	if err != nil {
 		return result{err: err}
 	}
-	if r.Meta == nil {
-		return result{err: exit.With(exit.DataErr, r.Err)}
-	}
-	s, err := spec.FromMeta(name, r.Meta)
+	s, err := spec.FromMeta(name, m)
 	if err != nil {
 		return result{err: exit.Errorf(exit.DataErr, "%s: %v", t.Meta(name), err)}
 	}
@@ -194,7 +191,15 @@ func stopOne(t *state.Tree, name string, o options) result {
 		return result{err: fmt.Errorf("%s: %w", name, err)}
 	}
 
-	// No supervisor (killed, or a record of the bash TPM).
+	// No supervisor (killed, or a record of the bash TPM): look at what
+	// really runs.
+	r, err := t.Load(name)
+	if err != nil {
+		return result{err: err}
+	}
+	if r.Meta == nil {
+		return result{err: exit.With(exit.DataErr, r.Err)}
+	}
 	if !r.ProgAlive {
 		if r.PidFile {
 			if err := t.RemovePid(name); err != nil {
@@ -238,7 +243,7 @@ func direct(r *state.Record, sigName string, grace time.Duration) error {
 	}
 	m := r.Meta
 	pid, token, start := r.Prog.PID, m.Value(state.KeyToken), m.Int("start_time")
-	leaderStart := r.Prog.Started
+	leaderStart := r.Prog.Started()
 	send := func(s syscall.Signal) {
 		if r.Prog.PGID == pid {
 			proc.SignalGroup(pid, token, start, s)

@@ -1,4 +1,4 @@
-package state
+package cli
 
 import (
 	"encoding/json"
@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
 // numericKeys are the meta fields written as JSON numbers when they hold an
 // integer; every other field is a string.
 var numericKeys = []string{
-	"pid", "port", "start_time", KeySupPid, KeyRestarts, KeyExitCode, KeyExitTime, KeyInstance,
+	"pid", "port", "start_time", state.KeySupPid, state.KeyRestarts, state.KeyExitCode, state.KeyExitTime, state.KeyInstance,
 	"max_restarts", "log_max_size", "log_keep", "tsm_id",
 }
 
