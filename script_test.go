@@ -10,6 +10,7 @@
 package tpm_test
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
@@ -29,6 +30,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/cmd/cleancmd"
+	"github.com/tetra-toolkit/tpm/lib/cmd/logcmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/lscmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/metacmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/startcmd"
@@ -46,7 +49,11 @@ var commands = map[string]func(){
 	"tpm-ls":        func() { os.Exit(lscmd.Main(cli.Std("tpm-ls"))) },
 	"tpm-start":     func() { os.Exit(startcmd.Main(cli.Std("tpm-start"))) },
 	"tpm-stop":      func() { os.Exit(stopcmd.Main(cli.Std("tpm-stop"))) },
+	"tpm-log":       func() { os.Exit(logcmd.Main(cli.Std("tpm-log"))) },
+	"tpm-clean":     func() { os.Exit(cleancmd.Main(cli.Std("tpm-clean"))) },
 	"tpm-supervise": func() { os.Exit(supervise.Main(os.Args[1:])) },
+	// A program for the tests: numbered 100-byte lines as fast as it can.
+	"linewriter": linewriter,
 }
 
 func TestMain(m *testing.M) {
@@ -85,15 +92,17 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfor":  cmdWaitfor,
-			"httpget":  cmdHttpget,
-			"alive":    cmdAlive,
-			"metavar":  cmdMetavar,
-			"stranger": cmdStranger,
-			"expand":   cmdExpand,
-			"exits":    cmdExits,
-			"now":      cmdNow,
-			"procs":    cmdProcs,
+			"waitfor":    cmdWaitfor,
+			"httpget":    cmdHttpget,
+			"alive":      cmdAlive,
+			"metavar":    cmdMetavar,
+			"stranger":   cmdStranger,
+			"expand":     cmdExpand,
+			"exits":      cmdExits,
+			"now":        cmdNow,
+			"procs":      cmdProcs,
+			"unstamp":    cmdUnstamp,
+			"checklines": cmdChecklines,
 		},
 	})
 }
@@ -396,4 +405,88 @@ func cmdNow(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: now VAR")
 	}
 	ts.Setenv(args[0], strconv.FormatInt(time.Now().Unix(), 10))
+}
+
+// linewriter [-e] N [PAUSE] writes N numbered lines of 100 bytes ("i xxx...")
+// to stdout (stderr with -e) as fast as it can; with PAUSE it then sleeps
+// that long before it exits.
+func linewriter() {
+	args := os.Args[1:]
+	out := os.Stdout
+	if len(args) > 0 && args[0] == "-e" {
+		out, args = os.Stderr, args[1:]
+	}
+	n, _ := strconv.Atoi(args[0])
+	w := bufio.NewWriterSize(out, 64<<10)
+	pad := strings.Repeat("x", 98)
+	for i := range n {
+		s := strconv.Itoa(i) + " "
+		w.WriteString(s)
+		w.WriteString(pad[:99-len(s)])
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		os.Exit(1)
+	}
+	if len(args) > 1 {
+		if d, err := time.ParseDuration(args[1]); err == nil {
+			time.Sleep(d)
+		}
+	}
+}
+
+var stampRE = regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d `)
+
+// unstamp SRC DST writes SRC without the time stamp at the start of each line.
+func cmdUnstamp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: unstamp SRC DST")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), stampRE.ReplaceAll(data, nil), 0o600))
+}
+
+// checklines LOG N checks that a log stream (LOG, then its rotated files
+// LOG.1, LOG.2, ... read oldest first) holds linewriter's lines 0..N-1, each
+// once, in order, each stamped, no rotated file ending inside a line.
+func cmdChecklines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: checklines LOG N")
+	}
+	path := ts.MkAbs(args[0])
+	want := atoi(ts, args[1])
+	files := []string{path}
+	for i := 1; ; i++ {
+		p := path + "." + strconv.Itoa(i)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		files = append([]string{p}, files...)
+	}
+	next := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		ts.Check(err)
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			ts.Fatalf("%s ends inside a line", f)
+		}
+		for _, l := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+			if len(l) == 0 && len(data) == 0 {
+				continue
+			}
+			if !stampRE.Match(l) {
+				ts.Fatalf("%s: line %q has no stamp", f, l)
+			}
+			body := l[20:]
+			sp := bytes.IndexByte(body, ' ')
+			if len(body) != 99 || sp < 0 || string(body[:sp]) != strconv.Itoa(next) {
+				ts.Fatalf("%s: want line %d, got %q", f, next, body)
+			}
+			next++
+		}
+	}
+	if next != want {
+		ts.Fatalf("%d lines in %d files, want %d", next, len(files), want)
+	}
 }

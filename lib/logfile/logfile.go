@@ -62,17 +62,15 @@ type Writer struct {
 	rotates int
 
 	// Seams for tests.
-	now    func() time.Time
-	open   func(path string) (io.WriteCloser, int64, error)
-	rename func(from, to string) error
-	remove func(path string) error
+	now  func() time.Time
+	open func(path string) (io.WriteCloser, int64, error)
 }
 
 // Open opens path for appending (creating it 0600) and returns its Writer.
 func Open(path string, opt Options) (*Writer, error) {
 	w := &Writer{
 		path: path, opt: opt, lineStart: true, fileClean: true, sec: -1,
-		now: time.Now, open: openAppend, rename: os.Rename, remove: os.Remove,
+		now: time.Now, open: openAppend,
 	}
 	if err := w.reopen(); err != nil {
 		return nil, err
@@ -295,19 +293,7 @@ func (w *Writer) rotate() {
 		w.f.Close()
 		w.f = nil
 	}
-	var err error
-	if w.opt.Keep <= 0 {
-		err = w.remove(w.path)
-	} else {
-		for i := w.opt.Keep - 1; i >= 1; i-- {
-			if e := w.rename(w.path+"."+strconv.Itoa(i), w.path+"."+strconv.Itoa(i+1)); e != nil && !errors.Is(e, os.ErrNotExist) {
-				err = e
-			}
-		}
-		if e := w.rename(w.path, w.path+".1"); e != nil {
-			err = e
-		}
-	}
+	err := Rotate(w.path, w.opt.Keep)
 	w.rotates++
 	if oerr := w.reopen(); oerr != nil {
 		w.f = nil
@@ -316,6 +302,28 @@ func (w *Writer) rotate() {
 	if err != nil {
 		w.size = 0 // try again after another MaxSize bytes
 	}
+}
+
+// Rotate moves path to path.1, path.1 to path.2, and so on, keeping keep
+// rotated files (with keep 0, path is removed). The caller must be the only
+// writer of path: the supervisor, or tpm-clean holding the run lock.
+func Rotate(path string, keep int) error {
+	if keep <= 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	var err error
+	for i := keep - 1; i >= 1; i-- {
+		if e := os.Rename(path+"."+strconv.Itoa(i), path+"."+strconv.Itoa(i+1)); e != nil && !errors.Is(e, os.ErrNotExist) {
+			err = e
+		}
+	}
+	if e := os.Rename(path, path+".1"); e != nil && !errors.Is(e, os.ErrNotExist) {
+		err = e
+	}
+	return err
 }
 
 // Rotations is how many times the file was rotated.

@@ -3,6 +3,7 @@ package logfile
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,70 @@ func TestTailAcrossBlocks(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
 	if len(lines) != 20000 || lines[0] != "line 80000" || lines[19999] != "line 99999" {
 		t.Errorf("got %d lines from %q to %q", len(lines), lines[0], lines[len(lines)-1])
+	}
+}
+
+func TestTailSeries(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/x.out"
+	os.WriteFile(p+".2", []byte("1\n2\n3\n"), 0o600)
+	os.WriteFile(p+".1", []byte("4\n5\n"), 0o600)
+	os.WriteFile(p, []byte("6\n"), 0o600)
+	for n, want := range map[int]string{1: "6\n", 2: "5\n6\n", 4: "3\n4\n5\n6\n", 10: "1\n2\n3\n4\n5\n6\n", 0: "1\n2\n3\n4\n5\n6\n"} {
+		got, err := TailSeries(p, n)
+		if err != nil || string(got) != want {
+			t.Errorf("TailSeries(%d) = %q, %v; want %q", n, got, err, want)
+		}
+	}
+}
+
+func TestStamp(t *testing.T) {
+	for line, ok := range map[string]bool{
+		"2026-11-25 19:30:00 hello": true,
+		"2026-11-25 19:30:00 ":      true,
+		"2026-11-25T19:30:00 x":     false,
+		"hello world, this is long": false,
+		"2026-11-25 19:30:00":       false,
+	} {
+		if got := Stamp([]byte(line)) != nil; got != ok {
+			t.Errorf("Stamp(%q) = %v", line, got)
+		}
+	}
+}
+
+// huge is a 1 GiB log made of 100-byte lines, generated on demand; it
+// counts the bytes read from it.
+type huge struct{ read int64 }
+
+const hugeSize = 1 << 30
+
+func (h *huge) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) && off+int64(n) < hugeSize {
+		i := off + int64(n)
+		if i%100 == 99 {
+			p[n] = '\n'
+		} else {
+			p[n] = 'a' + byte(i/100%26)
+		}
+		n++
+	}
+	h.read += int64(n)
+	return n, nil
+}
+
+// TestTailOfHugeLog pins that the last lines of a 1 GiB log are found by
+// reading its end, not the whole file.
+func TestTailOfHugeLog(t *testing.T) {
+	h := &huge{}
+	got, err := TailAt(h, hugeSize, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := CountLines(got); n != 50 {
+		t.Fatalf("%d lines", n)
+	}
+	if h.read > 128<<10 {
+		t.Errorf("read %d bytes of a 1 GiB log for 50 lines", h.read)
 	}
 }

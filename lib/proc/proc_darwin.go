@@ -93,3 +93,12 @@ func WaitGone(pid int, token string, startUnix int64, timeout time.Duration) boo
 		}
 	}
 }
+
+// BootTime is when the system booted (sysctl kern.boottime).
+func BootTime() time.Time {
+	tv, err := unix.SysctlTimeval("kern.boottime")
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(tv.Unix())
+}

@@ -174,3 +174,6 @@ func WaitGone(pid int, token string, startUnix int64, timeout time.Duration) boo
 		}
 	}
 }
+
+// BootTime is when the system booted.
+func BootTime() time.Time { return bootTime() }

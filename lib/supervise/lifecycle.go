@@ -184,6 +184,7 @@ func (s *sup) scheduleRestart(o outcome) (time.Duration, bool) {
 func (s *sup) failedStart(err error) (time.Duration, bool) {
 	s.quick++
 	if s.quick > s.spec.MaxRestarts {
+		s.drainLogs()
 		s.editMeta(func(m *meta.Meta) {
 			m.Set(state.KeyState, state.Errored)
 			m.Set(keyError, err.Error())
@@ -217,6 +218,9 @@ func (s *sup) delay() time.Duration {
 // record writes the outcome of a run and the new state. Unless keepPid, a
 // state in which the program is no longer meant to run removes the pid file.
 func (s *sup) record(o outcome, st string, removePid bool) {
+	if st != state.Restarting {
+		s.drainLogs() // final: the whole output is in the log before the record says so
+	}
 	if removePid {
 		s.tree.RemovePid(s.name)
 	}
@@ -265,6 +269,7 @@ func (s *sup) stop(r request, removePid bool) {
 	}
 	if s.ended {
 		// Between two runs: nothing runs, nothing to signal.
+		s.drainLogs()
 		if removePid {
 			s.tree.RemovePid(s.name)
 		}
@@ -301,34 +306,45 @@ wait:
 // stoppingAfter is how long a stop runs before the record says "stopping".
 const stoppingAfter = 50 * time.Millisecond
 
-// shutdown ends the supervisor: it closes the pipes and waits a moment for
-// the log pumps to write what is left, then removes the control FIFO.
+// shutdown ends the supervisor: the last output written, the control FIFO
+// removed.
 func (s *sup) shutdown() {
 	s.closeStatus()
-	if s.outW != nil {
-		s.outW.Close()
-		s.errW.Close()
-		// The pumps end at EOF, once what is in the pipes is written. A
-		// process that left the group may still hold the pipes open: give up
-		// when no byte has come through for a while, not before.
-		last := int64(-1)
-		for pending := 2; pending > 0; {
-			select {
-			case <-s.pumps:
-				pending--
-			case <-time.After(200 * time.Millisecond):
-				n := s.pumped.Load()
-				if n == last {
-					pending = 0
-				}
-				last = n
-			}
-		}
-		s.outLog.Close()
-		s.errLog.Close()
-	}
+	s.drainLogs()
 	if s.ctl != nil {
 		os.Remove(s.tree.Ctl(s.name))
 		s.ctl.Close()
+		s.ctl = nil
 	}
+}
+
+// drainLogs closes the supervisor's ends of the pipes and waits for the
+// pumps to write what is left in them, then closes the logs. It runs before
+// a final state is recorded, so that whoever sees "exited" finds the whole
+// output in the log.
+func (s *sup) drainLogs() {
+	if s.outW == nil {
+		return
+	}
+	s.outW.Close()
+	s.errW.Close()
+	s.outW, s.errW = nil, nil
+	// The pumps end at EOF, once what is in the pipes is written. A process
+	// that left the group may still hold the pipes open: give up when no
+	// byte has come through for a while, not before.
+	last := int64(-1)
+	for pending := 2; pending > 0; {
+		select {
+		case <-s.pumps:
+			pending--
+		case <-time.After(200 * time.Millisecond):
+			n := s.pumped.Load()
+			if n == last {
+				pending = 0
+			}
+			last = n
+		}
+	}
+	s.outLog.Close()
+	s.errLog.Close()
 }

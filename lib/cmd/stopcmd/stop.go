@@ -46,26 +46,34 @@ func Main(e *cli.Env) int {
 	return e.Report(run(e, &g))
 }
 
-type options struct {
-	timeout time.Duration // 0: the process's own
-	signal  string        // "": the process's own
+// Options override a process's own stop settings.
+type Options struct {
+	Timeout time.Duration // grace before KILL; 0: the process's own
+	Signal  string        // first signal; "": the process's own
+}
+
+// Stop stops one process (and its group) and returns the line to print:
+// "NAME stopped" or "NAME not running".
+func Stop(t *state.Tree, name string, o Options) (string, error) {
+	r := stopOne(t, name, o)
+	return r.line, r.err
 }
 
 func run(e *cli.Env, g *grammar) error {
-	var o options
+	var o Options
 	if g.Timeout != "" {
 		d, err := spec.ParseDuration(g.Timeout, time.Second)
 		if err != nil {
 			return cli.Usagef("--timeout: %v", err)
 		}
-		o.timeout = d
+		o.Timeout = d
 	}
 	if g.Signal != "" {
 		s, err := spec.NormSignal(g.Signal)
 		if err != nil {
 			return cli.Usagef("--signal: %v", err)
 		}
-		o.signal = s
+		o.Signal = s
 	}
 	t, err := state.Open()
 	if err != nil {
@@ -161,7 +169,7 @@ type result struct {
 // to finish: the KILL, the reaping, the records.
 const stopMargin = 5 * time.Second
 
-func stopOne(t *state.Tree, name string, o options) result {
+func stopOne(t *state.Tree, name string, o Options) result {
 	m, err := t.ReadMeta(name)
 	if err != nil {
 		return result{err: err}
@@ -171,12 +179,12 @@ func stopOne(t *state.Tree, name string, o options) result {
 		return result{err: exit.Errorf(exit.DataErr, "%s: %v", t.Meta(name), err)}
 	}
 	grace := s.KillTimeout
-	if o.timeout > 0 {
-		grace = o.timeout
+	if o.Timeout > 0 {
+		grace = o.Timeout
 	}
 	sig := s.Signal
-	if o.signal != "" {
-		sig = o.signal
+	if o.Signal != "" {
+		sig = o.Signal
 	}
 
 	// Through the supervisor: it is the program's parent.

@@ -1,0 +1,392 @@
+// Package cleancmd is tpm-clean: it tidies the state tree (the safe default
+// for cron), deletes the files of named processes, and maintains the logs of
+// processes whose supervisor is gone.
+//
+// The rule that makes it safe beside everything else: before it touches any
+// file of NAME, it takes NAME's run lock without waiting. The lock is held by
+// a starting tpm-start, by the supervisor, and by the program itself, so
+// holding it proves that nothing of NAME is alive or being started; when it
+// cannot have it, it leaves NAME alone.
+package cleancmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/cmd/stopcmd"
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/logfile"
+	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/names"
+	"github.com/tetra-toolkit/tpm/lib/proc"
+	"github.com/tetra-toolkit/tpm/lib/spec"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+type grammar struct {
+	Stop      bool     `help:"With NAMEs: stop a running process first instead of refusing it."`
+	Logs      bool     `help:"Also rotate logs above --max-size and remove old rotated logs, for processes whose supervisor is gone."`
+	MaxSize   string   `default:"10M" placeholder:"SIZE" help:"With --logs: rotate a log above this size."`
+	Keep      int      `default:"5" placeholder:"N" help:"With --logs: rotated files to keep per log."`
+	OlderThan string   `placeholder:"D" help:"With --logs: also remove rotated files older than D (e.g. 7d, 12h)."`
+	DryRun    bool     `short:"n" help:"Print what would be removed, one path per line; remove nothing."`
+	Verbose   bool     `short:"v" help:"Print each path removed."`
+	Targets   []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes whose files to delete (meta, env, pid, logs)."`
+}
+
+const description = `Tidy tpm's state tree, or delete the files of processes.
+
+  tpm-clean [flags]               tidy: the safe default for cron. Removes pid files of processes
+                                  that are gone (stale becomes stopped; the record stays), leftover
+                                  temporary and lock files, and files that belong to no record.
+  tpm-clean [flags] NAME...       delete these processes' files: meta, env, pid, logs.
+
+It never touches a live process or its files, and is silent when there is nothing to do.
+
+Exit codes: 0 ok, 1 a named process is running (give --stop), 64 usage, 66 no such process,
+73 a file cannot be removed, 77 permission denied.`
+
+// Main runs tpm-clean and returns its exit status.
+func Main(e *cli.Env) int {
+	var g grammar
+	if _, code, done := e.Parse(&g, description); done {
+		return code
+	}
+	return e.Report(run(e, &g))
+}
+
+// tempAge is how old a temporary file must be before tidy removes it: a
+// write in progress keeps its temporary file for a moment only.
+const tempAge = time.Minute
+
+// bootGrace: for this long after a boot, tidy leaves alone the records of
+// processes that were running when the machine went down, so that
+// `@reboot tpm-start --stale` finds them stale whichever cron job runs first.
+const bootGrace = 15 * time.Minute
+
+type cleaner struct {
+	e      *cli.Env
+	g      *grammar
+	t      *state.Tree
+	code   int // the worst failure so far
+	maxLog int64
+	older  time.Duration
+}
+
+func run(e *cli.Env, g *grammar) error {
+	c := &cleaner{e: e, g: g}
+	var err error
+	if c.maxLog, err = spec.ParseSize(g.MaxSize); err != nil {
+		return cli.Usagef("--max-size: %v", err)
+	}
+	if g.Keep < 0 {
+		return cli.Usagef("--keep %d: want 0 or more", g.Keep)
+	}
+	if g.OlderThan != "" {
+		if c.older, err = parseAge(g.OlderThan); err != nil {
+			return cli.Usagef("--older-than: %v", err)
+		}
+	}
+	if c.t, err = state.Open(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(c.t.Root); errors.Is(err, fs.ErrNotExist) {
+		if len(g.Targets) > 0 {
+			return state.NoProcess(g.Targets[0])
+		}
+		return nil // no tree: nothing to tidy
+	}
+	// A tree of the bash TPM, or made by hand, may lack the run folder
+	// where the locks live.
+	if err := c.t.Ensure(); err != nil {
+		return err
+	}
+	if len(g.Targets) > 0 {
+		if g.Logs || g.OlderThan != "" {
+			return cli.Usagef("--logs works on every process; give it without NAMEs")
+		}
+		ns, err := cli.Resolve(c.t, g.Targets)
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			c.delete(n)
+		}
+	} else {
+		c.tidy()
+		if g.Logs {
+			c.logs()
+		}
+	}
+	if c.code != exit.OK {
+		return cli.Silent(c.code)
+	}
+	return nil
+}
+
+// parseAge reads a duration, also in days (7d).
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.ParseFloat(d, 64); err == nil && n >= 0 {
+			return time.Duration(n * float64(24*time.Hour)), nil
+		}
+	}
+	return spec.ParseDuration(s, time.Second)
+}
+
+func (c *cleaner) fail(err error) {
+	c.e.Report(err)
+	c.code = max(c.code, exit.Code(err))
+}
+
+// remove removes path (or, in a dry run, prints it). A file already gone is
+// fine.
+func (c *cleaner) remove(path string) {
+	if c.g.DryRun {
+		if _, err := os.Lstat(path); err == nil {
+			fmt.Fprintln(c.e.Stdout, path)
+		}
+		return
+	}
+	err := os.Remove(path)
+	switch {
+	case err == nil:
+		if c.g.Verbose {
+			fmt.Fprintln(c.e.Stdout, path)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrPermission):
+		c.fail(exit.With(exit.NoPerm, err))
+	default:
+		c.fail(exit.With(exit.CantCreate, err))
+	}
+}
+
+// locked runs fn while holding NAME's run lock, and reports whether it could
+// take the lock: when it cannot, something of NAME is alive or starting.
+func (c *cleaner) locked(name string, fn func(lock *os.File)) bool {
+	f, err := c.t.TryLock(name)
+	if err != nil {
+		if !errors.Is(err, state.ErrLocked) {
+			c.fail(err)
+		}
+		return false
+	}
+	defer f.Close()
+	fn(f)
+	return true
+}
+
+// files returns every file of NAME: its record, environment, pid file, logs
+// with their rotated files, and its run files.
+func (c *cleaner) files(name string) []string {
+	t := c.t
+	out := []string{t.Meta(name), t.Env(name), t.Pid(name)}
+	out = append(out, logfile.Series(t.Out(name))...)
+	out = append(out, logfile.Series(t.Err(name))...)
+	return append(out, t.Ctl(name))
+}
+
+// delete removes every file of a named process, stopping it first with --stop.
+func (c *cleaner) delete(name string) {
+	if r, err := c.t.Load(name); err == nil && (r.Alive() || c.t.Held(name)) {
+		if !c.g.Stop {
+			c.fail(cli.WithHint(exit.Errorf(exit.Failure, "%s is running", name), "stop it first, or give --stop"))
+			return
+		}
+		if c.g.DryRun {
+			fmt.Fprintf(c.e.Stderr, "%s: would stop %s first\n", c.e.Name, name)
+		} else if _, err := stopcmd.Stop(c.t, name, stopcmd.Options{}); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+	ok := c.locked(name, func(lock *os.File) {
+		for _, p := range c.files(name) {
+			c.remove(p)
+		}
+		// The lock file last, while we hold it: a tpm-start that opened it
+		// meanwhile notices that its lock file is gone and takes a new one.
+		c.remove(c.t.Lock(name))
+	})
+	if !ok && c.code == exit.OK {
+		c.fail(exit.Errorf(exit.Failure, "%s came back to life; not removed", name))
+	}
+}
+
+// keepForReboot reports whether tidy should leave a stale record alone: its
+// pid file was written before the machine booted (so it ran when the machine
+// went down), and the boot was recent, so @reboot tpm-start --stale may not
+// have run yet.
+func keepForReboot(pidWritten, booted, now time.Time) bool {
+	return pidWritten.Before(booted) && now.Sub(booted) < bootGrace
+}
+
+// tidy is bare tpm-clean.
+func (c *cleaner) tidy() {
+	known, err := c.t.Names()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	isKnown := func(n string) bool { _, ok := slices.BinarySearch(known, n); return ok }
+	booted := proc.BootTime()
+
+	// Stale records: the pid file goes, the record says stopped.
+	for _, n := range known {
+		r, err := c.t.Load(n)
+		if err != nil || r.Meta == nil || r.Alive() {
+			continue
+		}
+		if r.PidFile {
+			if fi, err := os.Stat(c.t.Pid(n)); err == nil && keepForReboot(fi.ModTime(), booted, time.Now()) {
+				continue
+			}
+			c.locked(n, func(*os.File) {
+				if r, err := c.t.Load(n); err != nil || r.Alive() || !r.PidFile {
+					return
+				}
+				c.remove(c.t.Pid(n))
+				if !c.g.DryRun {
+					c.t.EditMeta(n, func(m *meta.Meta) error {
+						m.Set(state.KeyState, state.Stopped)
+						return nil
+					})
+				}
+			})
+		}
+		// A control FIFO left by a supervisor that was killed.
+		if _, err := os.Lstat(c.t.Ctl(n)); err == nil {
+			c.locked(n, func(*os.File) { c.remove(c.t.Ctl(n)) })
+		}
+	}
+
+	// Files that belong to no record.
+	orphans := map[string][]string{}
+	scan := func(dir string, nameOf func(base string) (string, bool)) {
+		ents, err := os.ReadDir(filepath.Join(c.t.Root, dir))
+		if err != nil {
+			return
+		}
+		for _, en := range ents {
+			base := en.Name()
+			if state.IsTemp(base) {
+				if fi, err := en.Info(); err == nil && time.Since(fi.ModTime()) > tempAge {
+					c.remove(filepath.Join(c.t.Root, dir, base))
+				}
+				continue
+			}
+			if n, ok := nameOf(base); ok && !isKnown(n) {
+				orphans[n] = append(orphans[n], filepath.Join(c.t.Root, dir, base))
+			}
+		}
+	}
+	scan(state.ProcessesDir, suffixed(".env"))
+	scan(state.PidsDir, suffixed(".pid"))
+	scan(state.LogsDir, logName)
+	scan(state.RunDir, func(b string) (string, bool) {
+		if n, ok := suffixed(".ctl")(b); ok {
+			return n, true
+		}
+		return suffixed(".lock")(b)
+	})
+	for _, n := range slices.Sorted(maps.Keys(orphans)) {
+		c.locked(n, func(*os.File) {
+			if _, err := os.Stat(c.t.Meta(n)); err == nil {
+				return // a record appeared meanwhile
+			}
+			lock := c.t.Lock(n)
+			for _, p := range orphans[n] {
+				if p != lock {
+					c.remove(p)
+				}
+			}
+			if slices.Contains(orphans[n], lock) {
+				c.remove(lock)
+			}
+		})
+	}
+}
+
+// suffixed returns a function that takes NAME out of NAME+suffix.
+func suffixed(suffix string) func(string) (string, bool) {
+	return func(base string) (string, bool) {
+		n, ok := strings.CutSuffix(base, suffix)
+		return n, ok && names.Valid(n)
+	}
+}
+
+// logName takes NAME out of NAME.out, NAME.err, NAME.out.3 and NAME.err.3.
+func logName(base string) (string, bool) {
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		if _, err := strconv.Atoi(base[i+1:]); err == nil {
+			base = base[:i]
+		}
+	}
+	for _, s := range []string{".out", ".err"} {
+		if n, ok := strings.CutSuffix(base, s); ok && names.Valid(n) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// logs rotates the big logs and removes the old rotated ones of every
+// process whose supervisor is gone; a live supervisor does that itself.
+func (c *cleaner) logs() {
+	known, err := c.t.Names()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	for _, n := range known {
+		c.locked(n, func(*os.File) {
+			for _, path := range []string{c.t.Out(n), c.t.Err(n)} {
+				if fi, err := os.Stat(path); err == nil && fi.Size() > c.maxLog {
+					c.rotate(path)
+				}
+				for i, p := range logfile.Series(path)[1:] {
+					fi, err := os.Stat(p)
+					if err != nil {
+						continue
+					}
+					if i+1 > c.g.Keep || (c.older > 0 && time.Since(fi.ModTime()) > c.older) {
+						c.remove(p)
+					}
+				}
+			}
+		})
+	}
+}
+
+// rotate rotates one log, printing (in a dry run) the rotated file that
+// would fall off the end.
+func (c *cleaner) rotate(path string) {
+	last := path + "." + strconv.Itoa(c.g.Keep)
+	if c.g.Keep == 0 {
+		last = path
+	}
+	if c.g.DryRun {
+		if _, err := os.Stat(last); err == nil {
+			fmt.Fprintln(c.e.Stdout, last)
+		}
+		return
+	}
+	_, lastErr := os.Stat(last)
+	if err := logfile.Rotate(path, c.g.Keep); err != nil {
+		c.fail(exit.With(exit.CantCreate, fmt.Errorf("rotate %s: %w", path, err)))
+		return
+	}
+	if lastErr == nil && c.g.Verbose {
+		fmt.Fprintln(c.e.Stdout, last)
+	}
+}

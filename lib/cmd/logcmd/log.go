@@ -1,0 +1,491 @@
+// Package logcmd is tpm-log: it prints and follows the logs of processes.
+//
+// One process: its lines as they stand in the files, stdout and stderr merged
+// in time order (the stamps are fixed-width local times, so they sort as
+// text). Several: each line prefixed "NAME | ". With -f it goes on following
+// the files across rotations, truncations and restarts, and with --all or a
+// pattern also picks up processes that appear; SIGINT or a closed pipe end it
+// quietly.
+package logcmd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/logfile"
+	"github.com/tetra-toolkit/tpm/lib/names"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+type grammar struct {
+	Lines    string   `short:"n" default:"50" placeholder:"N" help:"Lines to show per process (all: every line)."`
+	Follow   bool     `short:"f" help:"Keep printing new lines, across rotations and restarts, until interrupted."`
+	Out      bool     `help:"Only standard output."`
+	Err      bool     `help:"Only standard error."`
+	Since    string   `placeholder:"D|TIME" help:"Only lines since a duration ago (10m, 2h, 1d) or a time (15:04, 2006-01-02 15:04:05)."`
+	All      bool     `help:"Every process (with -f, also those that appear)."`
+	NoPrefix bool     `help:"No NAME | prefix when showing several processes."`
+	Targets  []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes: names or shell globs ('api-*')."`
+}
+
+const description = `Print the logs of processes: the last lines of stdout and stderr, merged in
+time order. With several processes each line is prefixed "NAME | ".
+
+Exit codes: 0 ok (also when ended by SIGINT or a closed pipe), 64 usage, 66 no such process.`
+
+// Main runs tpm-log and returns its exit status.
+func Main(e *cli.Env) int {
+	var g grammar
+	if _, code, done := e.Parse(&g, description); done {
+		return code
+	}
+	// A reader that goes away (tpm-log x | head) makes writes fail with
+	// EPIPE, which ends tpm-log quietly, instead of killing it.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	err := run(e, &g)
+	if errors.Is(err, errClosed) {
+		return exit.OK
+	}
+	return e.Report(err)
+}
+
+// errClosed ends tpm-log quietly: its reader went away, or SIGINT came.
+var errClosed = errors.New("closed")
+
+func run(e *cli.Env, g *grammar) error {
+	if g.All == (len(g.Targets) > 0) {
+		return cli.WithHint(cli.Usagef("give NAMEs or --all"), "tpm-log NAME..., tpm-log 'api-*' or tpm-log --all")
+	}
+	lines := -1 // every line
+	if g.Lines != "all" {
+		n, err := strconv.Atoi(g.Lines)
+		if err != nil || n < 0 {
+			return cli.Usagef("--lines %q: want a count or all", g.Lines)
+		}
+		lines = n
+	}
+	var cutoff string
+	if g.Since != "" {
+		t, err := parseSince(g.Since, time.Now())
+		if err != nil {
+			return cli.Usagef("--since: %v", err)
+		}
+		cutoff = t.Format("2006-01-02 15:04:05")
+	}
+	t, err := state.Open()
+	if err != nil {
+		return err
+	}
+	var ns []string
+	if g.All {
+		ns, err = t.Names()
+	} else {
+		ns, err = cli.Resolve(t, g.Targets)
+	}
+	if err != nil {
+		return err
+	}
+	kinds := []string{"out", "err"}
+	switch {
+	case g.Out && !g.Err:
+		kinds = []string{"out"}
+	case g.Err && !g.Out:
+		kinds = []string{"err"}
+	}
+	// Several processes get a prefix; so does a pattern or --all, which may
+	// come to match several.
+	prefixed := !g.NoPrefix && (len(ns) > 1 || g.All || hasPattern(g.Targets))
+	w := &writer{out: bufio.NewWriterSize(e.Stdout, 64<<10), prefixed: prefixed, colour: cli.Colour(e.Stdout), terminal: cli.Terminal(e.Stdout)}
+	w.width(ns)
+
+	l := &logs{tree: t, kinds: kinds, followers: map[string]*follower{}}
+	var entries []entry
+	for _, n := range ns {
+		es, err := l.open(n, lines, cutoff, g.Follow)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, es...)
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int { return bytes.Compare(a.stamp, b.stamp) })
+	for _, en := range entries {
+		if err := w.line(en.name, en.line); err != nil {
+			return err
+		}
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if !g.Follow {
+		return nil
+	}
+	return l.follow(w, g, ns)
+}
+
+func hasPattern(args []string) bool {
+	return slices.ContainsFunc(args, names.IsPattern)
+}
+
+// entry is one line of the initial output.
+type entry struct {
+	stamp []byte // its own stamp, or the last one before it in its file
+	name  string
+	line  []byte // without the newline
+}
+
+// logs is what tpm-log reads: the streams of each process.
+type logs struct {
+	tree      *state.Tree
+	kinds     []string
+	followers map[string]*follower // by path
+}
+
+// open reads the last n lines (n < 0: all; with a cutoff, those since it) of
+// one process, merged in time order, and, when following, remembers where
+// each file ended.
+func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, error) {
+	var es []entry
+	for _, k := range l.kinds {
+		path, _ := l.tree.Path(name, k)
+		var f *os.File
+		var size int64
+		if follow {
+			var err error
+			if f, err = os.Open(path); err == nil {
+				if fi, err := f.Stat(); err == nil {
+					size = fi.Size()
+				}
+			}
+			l.followers[path] = &follower{name: name, path: path, f: f, off: size}
+		}
+		if n == 0 {
+			continue
+		}
+		data, err := readBack(path, f, size, max(n, 0), cutoff)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, split(name, data, cutoff)...)
+	}
+	// Merge the streams in time order; lines of one stream keep their order.
+	slices.SortStableFunc(es, func(a, b entry) int { return bytes.Compare(a.stamp, b.stamp) })
+	if n > 0 && len(es) > n {
+		es = es[len(es)-n:]
+	}
+	return es, nil
+}
+
+// readBack reads the end of a stream: n lines, or, with a cutoff, enough to
+// reach a line older than it. When following, f is the open current file and
+// size where reading stops (what comes after is followed).
+func readBack(path string, f *os.File, size int64, n int, cutoff string) ([]byte, error) {
+	tail := func(want int) ([]byte, error) {
+		if f == nil {
+			b, err := logfile.TailSeries(path, want)
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, nil
+			}
+			return b, err
+		}
+		// Following: the current file up to size, then older files.
+		cur, err := logfile.TailAt(f, size, want)
+		if want <= 0 {
+			cur, err = io.ReadAll(io.NewSectionReader(f, 0, size))
+		}
+		if err != nil {
+			return nil, err
+		}
+		got := logfile.CountLines(cur)
+		if want > 0 && got >= want {
+			return cur, nil
+		}
+		var older [][]byte
+		for _, p := range logfile.Series(path)[1:] {
+			b, err := logfile.Tail(p, max(want-got, 0))
+			if want <= 0 {
+				b, err = os.ReadFile(p)
+			}
+			if err != nil {
+				break
+			}
+			older = append(older, b)
+			got += logfile.CountLines(b)
+			if want > 0 && got >= want {
+				break
+			}
+		}
+		slices.Reverse(older)
+		return append(bytes.Join(older, nil), cur...), nil
+	}
+	if cutoff == "" {
+		return tail(n)
+	}
+	// Read more and more of the end until a line before the cutoff shows,
+	// or everything is read.
+	for want := 1000; ; want *= 4 {
+		b, err := tail(want)
+		if err != nil || logfile.CountLines(b) < want {
+			return b, err
+		}
+		if s := logfile.Stamp(b); s != nil && string(s) < cutoff {
+			return b, nil
+		}
+	}
+}
+
+// split cuts data into entries; a line without a stamp takes the stamp of
+// the line before it. With a cutoff, older lines are left out.
+func split(name string, data []byte, cutoff string) []entry {
+	var es []entry
+	var last []byte
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		var line []byte
+		if i < 0 {
+			line, data = data, nil
+		} else {
+			line, data = data[:i], data[i+1:]
+		}
+		if s := logfile.Stamp(line); s != nil {
+			last = s
+		}
+		if cutoff != "" && string(last) < cutoff {
+			continue
+		}
+		es = append(es, entry{stamp: last, name: name, line: line})
+	}
+	return es
+}
+
+// parseSince reads a duration ago (90s, 10m, 2h, 1d) or a local time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.ParseFloat(d, 64); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n * 24 * float64(time.Hour))), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.Local(), nil
+	}
+	for _, layout := range []string{"15:04:05", "15:04"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			y, m, d := now.Date()
+			return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, time.Local), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a duration (10m, 2h, 1d) nor a time (15:04, 2006-01-02 15:04:05)", s)
+}
+
+// writer prints lines, with the prefix when there are several processes.
+type writer struct {
+	out                        *bufio.Writer
+	prefixed, colour, terminal bool
+	pad                        int
+	colours                    map[string]string
+}
+
+func (w *writer) width(ns []string) {
+	w.colours = map[string]string{}
+	for i, n := range ns {
+		w.colours[n] = cli.Palette[i%len(cli.Palette)]
+		if w.terminal {
+			w.pad = max(w.pad, len(n))
+		}
+	}
+}
+
+func (w *writer) prefix(name string) {
+	if !w.prefixed {
+		return
+	}
+	c, ok := w.colours[name]
+	if !ok {
+		c = cli.Palette[len(w.colours)%len(cli.Palette)]
+		w.colours[name] = c
+		if w.terminal {
+			w.pad = max(w.pad, len(name))
+		}
+	}
+	w.out.WriteString(cli.Paint(w.colour, c, name))
+	if w.pad > len(name) {
+		w.out.WriteString(strings.Repeat(" ", w.pad-len(name)))
+	}
+	w.out.WriteString(" | ")
+}
+
+// line writes one whole line.
+func (w *writer) line(name string, line []byte) error {
+	w.prefix(name)
+	w.out.Write(line)
+	return closed(w.out.WriteByte('\n'))
+}
+
+func (w *writer) flush() error { return closed(w.out.Flush()) }
+
+// closed turns the error of a write to a reader that went away into errClosed.
+func closed(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return errClosed
+	}
+	return err
+}
+
+// follower follows one log file by path: when the path comes to name another
+// file (a rotation, or the file removed and made again), it reads the old one
+// to its end and goes on with the new one from its start.
+type follower struct {
+	name, path string
+	f          *os.File
+	off        int64
+	partial    []byte
+}
+
+// follow prints what is appended to the followed files until interrupted.
+func (l *logs) follow(w *writer, g *grammar, ns []string) error {
+	dir := filepath.Join(l.tree.Root, state.LogsDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	wake, err := watch(dir)
+	if err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	// Without a prefix, a partial line (a prompt) is shown at once; with one,
+	// it waits for its end so that prefixes stay at the start of lines.
+	immediate := !w.prefixed
+	known := map[string]bool{}
+	for _, n := range ns {
+		known[n] = true
+	}
+	for {
+		if g.All || hasPattern(g.Targets) {
+			l.discover(g, known)
+		}
+		for _, p := range slices.Sorted(maps.Keys(l.followers)) {
+			if err := l.followers[p].poll(w, immediate); err != nil {
+				return err
+			}
+		}
+		if err := w.flush(); err != nil {
+			return err
+		}
+		select {
+		case <-wake:
+		case <-sig:
+			return errClosed
+		}
+	}
+}
+
+// discover adds the processes that appeared since and match what was asked.
+func (l *logs) discover(g *grammar, known map[string]bool) {
+	all, _ := l.tree.Names()
+	for _, n := range all {
+		if known[n] {
+			continue
+		}
+		match := g.All
+		for _, p := range g.Targets {
+			match = match || names.Match(p, n)
+		}
+		if !match {
+			continue
+		}
+		known[n] = true
+		for _, k := range l.kinds {
+			path, _ := l.tree.Path(n, k)
+			l.followers[path] = &follower{name: n, path: path} // new: from its start
+		}
+	}
+}
+
+// poll prints what was appended since the last look.
+func (f *follower) poll(w *writer, immediate bool) error {
+	for {
+		if f.f == nil {
+			nf, err := os.Open(f.path)
+			if err != nil {
+				return nil // not there (yet)
+			}
+			f.f, f.off = nf, 0
+		}
+		fi, err := f.f.Stat()
+		if err == nil && fi.Size() < f.off {
+			f.off = 0 // truncated in place: start again from the top
+		}
+		if err := f.drain(w, immediate); err != nil {
+			return err
+		}
+		// Still the file the path names? If not, the old one is read to its
+		// end: go on with the new one.
+		pi, err := os.Stat(f.path)
+		if err == nil && fi != nil && os.SameFile(fi, pi) {
+			return nil
+		}
+		f.f.Close()
+		f.f = nil
+		if err != nil {
+			return nil // removed: wait for it to come back
+		}
+	}
+}
+
+func (f *follower) drain(w *writer, immediate bool) error {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.f.ReadAt(buf, f.off)
+		if n > 0 {
+			f.off += int64(n)
+			if err := f.emit(w, buf[:n], immediate); err != nil {
+				return err
+			}
+		}
+		if err != nil || n == 0 {
+			return nil
+		}
+	}
+}
+
+func (f *follower) emit(w *writer, b []byte, immediate bool) error {
+	if immediate {
+		_, err := w.out.Write(b)
+		return closed(err)
+	}
+	data := append(f.partial, b...)
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break
+		}
+		if err := w.line(f.name, data[:i]); err != nil {
+			return err
+		}
+		data = data[i+1:]
+	}
+	f.partial = append(f.partial[:0], data...)
+	return nil
+}
