@@ -157,22 +157,39 @@ func ours(tetra string) []live {
 	return out
 }
 
-// procs N REGEXP checks that exactly N live processes of this script have a
-// command line matching REGEXP.
+// procs [-wait] N REGEXP checks that exactly N live processes of this script
+// have a command line matching REGEXP. With -wait it polls until the count
+// is right or the deadline passes (a process takes a moment to die after a
+// kill); without, the count must be right at once (tpm-stop returns only
+// when everything it stopped is gone).
 func cmdProcs(ts *testscript.TestScript, neg bool, args []string) {
+	wait := len(args) > 0 && args[0] == "-wait"
+	if wait {
+		args = args[1:]
+	}
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: procs N REGEXP")
+		ts.Fatalf("usage: procs [-wait] N REGEXP")
 	}
 	want := atoi(ts, args[0])
 	re := regexp.MustCompile(args[1])
-	var match []string
-	for _, in := range ours(ts.Getenv("TETRA_DIR")) {
-		if re.MatchString(in.cmdline) {
-			match = append(match, fmt.Sprintf("%d (%s)", in.pid, in.cmdline))
-		}
+	deadline := time.Now()
+	if wait {
+		deadline = deadline.Add(defaultWait)
 	}
-	if len(match) != want {
-		ts.Fatalf("%d processes match %q, want %d: %s", len(match), args[1], want, strings.Join(match, "; "))
+	for {
+		var match []string
+		for _, in := range ours(ts.Getenv("TETRA_DIR")) {
+			if re.MatchString(in.cmdline) {
+				match = append(match, fmt.Sprintf("%d (%s)", in.pid, in.cmdline))
+			}
+		}
+		if len(match) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%d processes match %q, want %d: %s", len(match), args[1], want, strings.Join(match, "; "))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -219,7 +219,9 @@ func FromMeta(name string, m *meta.Meta) (*Spec, error) {
 	}
 	dur := func(k string, dst *time.Duration) {
 		if v, ok := m.Get(k); ok && err == nil {
-			if *dst, err = time.ParseDuration(v); err != nil {
+			// tpm writes Go durations; a person editing the line may write
+			// bare seconds, as on the command line.
+			if *dst, err = ParseDuration(v, time.Second); err != nil {
 				err = fmt.Errorf("%s: %w", k, err)
 			}
 		}

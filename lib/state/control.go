@@ -29,3 +29,21 @@ func (t *Tree) Request(name, line string) error {
 	_, err = f.Write([]byte(line + "\n"))
 	return err
 }
+
+// Supervised reports whether a supervisor of NAME is alive: one holds its
+// control FIFO open for reading.
+func (t *Tree) Supervised(name string) bool {
+	f, err := os.OpenFile(t.Ctl(name), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeNamedPipe != 0
+}
+
+// LockExists reports whether NAME's run lock file exists.
+func (t *Tree) LockExists(name string) bool {
+	_, err := os.Lstat(t.Lock(name))
+	return err == nil
+}

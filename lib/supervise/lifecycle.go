@@ -32,8 +32,9 @@ func (o outcome) clean() bool {
 	return false
 }
 
-// reap reaps the ended leader, clears what is left of its group, and
-// returns how the run ended.
+// reap reaps the ended leader, clears what is left of its group (sig first,
+// unless it is 0 because the group already had it), and returns how the run
+// ended.
 func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
 	ws := s.wait()
 	s.ended = true
@@ -72,9 +73,11 @@ func (s *sup) clearGroup(sig syscall.Signal, grace time.Duration) {
 		if len(ms) == 0 {
 			return
 		}
-		for _, m := range ms {
-			proc.Signal(m.PID, m.Token, 0, round.sig)
-			proc.Signal(m.PID, m.Token, 0, syscall.SIGCONT)
+		if round.sig != 0 {
+			for _, m := range ms {
+				proc.Signal(m.PID, m.Token, 0, round.sig)
+				proc.Signal(m.PID, m.Token, 0, syscall.SIGCONT)
+			}
 		}
 		waitUntil(time.Now().Add(round.wait), func() bool { return len(members()) == 0 })
 	}
@@ -251,12 +254,6 @@ func describe(o outcome) string {
 	return "code " + strconv.Itoa(o.code)
 }
 
-func (s *sup) editMeta(fn func(*meta.Meta)) {
-	if err := s.tree.EditMeta(s.name, func(m *meta.Meta) error { fn(m); return nil }); err != nil {
-		s.note(err)
-	}
-}
-
 // stop takes the program down on request: the signal and CONT to the whole
 // group (the leader is not reaped yet, so the group ID is still the
 // program's), the grace, KILL to the group, then the leader reaped and any
@@ -299,7 +296,10 @@ wait:
 			break wait
 		}
 	}
-	o := s.reap(sig, max(time.Until(deadline), 0))
+	// The whole group had the signal already: a second one would read as
+	// "force quit" to many programs. What is left gets the rest of the
+	// grace, then KILL.
+	o := s.reap(0, max(time.Until(deadline), 0))
 	s.record(o, state.Stopped, removePid)
 }
 
@@ -322,6 +322,11 @@ func (s *sup) shutdown() {
 // pumps to write what is left in them, then closes the logs. It runs before
 // a final state is recorded, so that whoever sees "exited" finds the whole
 // output in the log.
+//
+// The pumps end at EOF. A process that left the group may hold the pipes
+// open, and even keep writing: then the supervisor gives up once nothing has
+// come through for a moment (a pump busy in a slow write counts as coming
+// through), or after drainLimit in any case, and says so in the log.
 func (s *sup) drainLogs() {
 	if s.outW == nil {
 		return
@@ -329,22 +334,30 @@ func (s *sup) drainLogs() {
 	s.outW.Close()
 	s.errW.Close()
 	s.outW, s.errW = nil, nil
-	// The pumps end at EOF, once what is in the pipes is written. A process
-	// that left the group may still hold the pipes open: give up when no
-	// byte has come through for a while, not before.
+	limit := time.After(max(drainLimit, s.spec.KillTimeout))
 	last := int64(-1)
-	for pending := 2; pending > 0; {
+	gaveUp := false
+	for pending := 2; pending > 0 && !gaveUp; {
 		select {
 		case <-s.pumps:
 			pending--
 		case <-time.After(200 * time.Millisecond):
 			n := s.pumped.Load()
-			if n == last {
-				pending = 0
+			if n == last && s.writing.Load() == 0 {
+				gaveUp = true
 			}
 			last = n
+		case <-limit:
+			gaveUp = true
 		}
+	}
+	if gaveUp {
+		// The pumps may still be inside a write; Note waits for them.
+		s.errLog.Note("stopped reading the output of processes that left the program's process group")
 	}
 	s.outLog.Close()
 	s.errLog.Close()
 }
+
+// drainLimit bounds the wait for the last output at the end.
+const drainLimit = 3 * time.Second

@@ -56,8 +56,9 @@ const (
 	StatusFd = 4
 )
 
-// HoldFlag keeps the program launching until a "ready" request (tpm-start
-// --wait is checking readiness).
+// HoldFlag (--hold=DURATION) keeps the program launching until a "ready"
+// request, for at most DURATION: tpm-start --wait is checking readiness, and
+// if it goes away without a word the program still becomes online.
 const HoldFlag = "--hold"
 
 // onlineAfter is how long a program must run to count as online.
@@ -78,7 +79,7 @@ type sup struct {
 	spec   *spec.Spec
 	first  *meta.Meta // the line tpm-start gave, written at the first start
 	env    []string
-	hold   bool
+	hold   time.Duration // how long the first run may stay launching
 	self   proc.Info
 	lock   *os.File
 	status *os.File
@@ -86,7 +87,8 @@ type sup struct {
 	outLog, errLog *logfile.Writer
 	outW, errW     *os.File
 	pumps          chan struct{}
-	pumped         atomic.Int64 // bytes read from the pipes, to tell a busy pump from a stuck one
+	pumped         atomic.Int64 // bytes read from the pipes, to tell a working pump from an idle one
+	writing        atomic.Int32 // pumps inside a log write (which a slow disk can make long)
 
 	ctl   *os.File
 	ctlCh chan request
@@ -135,14 +137,22 @@ func setup(args []string) (*sup, error) {
 	s := &sup{
 		tree:  &state.Tree{Root: args[0]},
 		name:  args[1],
-		hold:  slices.Contains(args[2:], HoldFlag),
+		hold:  onlineAfter,
 		ctlCh: make(chan request, 4),
 		sigCh: make(chan os.Signal, 4),
+	}
+	for _, a := range args[2:] {
+		if v, ok := strings.CutPrefix(a, HoldFlag+"="); ok {
+			if d, err := time.ParseDuration(v); err == nil && d > 0 {
+				s.hold = d
+			}
+		}
 	}
 	// The inherited descriptors must not reach the program, but for the lock,
 	// which is handed on explicitly.
 	syscall.CloseOnExec(LockFd)
 	syscall.CloseOnExec(StatusFd)
+	proc.CloseOnExecFrom(StatusFd + 1)
 	s.lock = os.NewFile(LockFd, "lock")
 	s.status = os.NewFile(StatusFd, "status")
 	signal.Notify(s.sigCh, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -215,7 +225,9 @@ func (s *sup) pump(r *os.File, l *logfile.Writer) {
 		n, err := r.Read(buf)
 		if n > 0 {
 			s.pumped.Add(int64(n))
+			s.writing.Add(1)
 			l.Write(buf[:n])
+			s.writing.Add(-1)
 		}
 		if err != nil {
 			r.Close()
@@ -288,10 +300,8 @@ func (s *sup) run() int {
 	// A supervisor is small and long-lived: from now on collect garbage
 	// early rather than let the heap grow.
 	debug.SetGCPercent(25)
-	var online, backoff <-chan time.Time
-	if !s.hold {
-		online = time.After(onlineAfter)
-	}
+	var backoff <-chan time.Time
+	online := time.After(s.hold)
 	for {
 		select {
 		case err := <-s.exitCh:
@@ -317,13 +327,15 @@ func (s *sup) run() int {
 			online = time.After(onlineAfter)
 		case <-online:
 			online = nil
-			s.setState(state.Online)
+			if s.setState(state.Online) != nil {
+				online = time.After(time.Second) // try again
+			}
 		case r := <-s.ctlCh:
 			switch r.kind {
 			case "ready":
 				online = nil
-				if !s.ended {
-					s.setState(state.Online)
+				if !s.ended && s.setState(state.Online) != nil {
+					online = time.After(time.Second)
 				}
 			case "stop":
 				s.stop(r, true)
@@ -367,7 +379,7 @@ func (s *sup) start(first bool) error {
 		pid, err = syscall.ForkExec("/bin/sh", append([]string{"sh"}, argv...), attr)
 	}
 	if err != nil {
-		return startError(fmt.Errorf("%s: %w", path, err))
+		return startError(path, err)
 	}
 	s.pid, s.ended = pid, false
 	in, err := proc.Stat(s.pid) // the child is ours and unreaped: this cannot fail but for /proc itself
@@ -376,36 +388,45 @@ func (s *sup) start(first bool) error {
 		return fmt.Errorf("read the program's start time: %w", err)
 	}
 	s.token, s.started = in.Token, time.Now()
-	s.exitCh = make(chan error, 1)
-	go func(pid int, ch chan<- error) { ch <- waitExited(pid) }(s.pid, s.exitCh)
-
-	if err := s.tree.WritePid(s.name, s.pid); err != nil {
-		s.killNow()
-		return err
-	}
-	set := func(m *meta.Meta) {
-		m.SetInt("pid", int64(s.pid))
-		m.SetInt("start_time", s.started.Unix())
-		m.Set(state.KeyToken, s.token)
-		m.SetInt(state.KeySupPid, int64(s.self.PID))
-		m.Set(state.KeySupToken, s.self.Token)
-		m.Set(state.KeyState, state.Launching)
-		m.SetInt(state.KeyRestarts, int64(s.restarts))
-		for _, k := range []string{state.KeyExitCode, state.KeyExitSig, state.KeyExitTime, keyError} {
-			m.Del(k)
+	err = s.tree.WritePid(s.name, s.pid)
+	if err == nil {
+		if first {
+			err = s.writeFirst(s.runFields)
+		} else {
+			err = s.editMeta(s.runFields)
 		}
 	}
-	if first {
-		err = s.writeFirst(set)
-	} else {
-		err = s.tree.EditMeta(s.name, func(m *meta.Meta) error { set(m); return nil })
-	}
 	if err != nil {
-		s.killNow()
-		s.tree.RemovePid(s.name)
-		return exit.With(exit.CantCreate, err)
+		if first {
+			// Without a record nobody could find or stop the program: take
+			// it back down and say why.
+			s.killNow()
+			s.tree.RemovePid(s.name)
+			return exit.With(exit.CantCreate, err)
+		}
+		// A restart: the program runs and the record is behind; the log
+		// says so, and the next write catches up.
+		s.note(fmt.Errorf("cannot record the restart: %w", err))
 	}
+	// Watch for the program's end only now: until here a failure reaps it
+	// with killNow, and the watcher must never report a reaped PID.
+	s.exitCh = make(chan error, 1)
+	go func(pid int, ch chan<- error) { ch <- waitExited(pid) }(s.pid, s.exitCh)
 	return nil
+}
+
+// runFields writes the facts of the current run into a meta line.
+func (s *sup) runFields(m *meta.Meta) {
+	m.SetInt("pid", int64(s.pid))
+	m.SetInt("start_time", s.started.Unix())
+	m.Set(state.KeyToken, s.token)
+	m.SetInt(state.KeySupPid, int64(s.self.PID))
+	m.Set(state.KeySupToken, s.self.Token)
+	m.Set(state.KeyState, state.Launching)
+	m.SetInt(state.KeyRestarts, int64(s.restarts))
+	for _, k := range []string{state.KeyExitCode, state.KeyExitSig, state.KeyExitTime, keyError} {
+		m.Del(k)
+	}
 }
 
 // wait reaps the program and returns its wait status.
@@ -419,15 +440,44 @@ func (s *sup) wait() syscall.WaitStatus {
 	}
 }
 
-func startError(err error) error {
+// startError says why exec failed. ENOENT for a file that exists means its
+// #! interpreter is missing: say that rather than "no such file".
+func startError(path string, err error) error {
 	code := exit.Failure
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		code = exit.NoInput
+		if interp := shebang(path); interp != "" {
+			if _, serr := os.Stat(path); serr == nil {
+				return exit.Errorf(code, "cannot start %s: its interpreter %s was not found", path, interp)
+			}
+		}
 	case errors.Is(err, os.ErrPermission):
 		code = exit.NoPerm
 	}
-	return exit.With(code, fmt.Errorf("cannot start: %w", err))
+	return exit.With(code, fmt.Errorf("cannot start %s: %w", path, err))
+}
+
+// shebang returns the interpreter named on a script's #! line, or "".
+func shebang(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var b [256]byte
+	n, _ := f.Read(b[:])
+	line, ok := strings.CutPrefix(string(b[:n]), "#!")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	if f := strings.Fields(line); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 // writeFirst writes the meta line of the first run: the line tpm-start gave,
@@ -466,13 +516,25 @@ func (s *sup) killNow() {
 	s.ended = true
 }
 
-func (s *sup) setState(st string) {
-	if err := s.tree.EditMeta(s.name, func(m *meta.Meta) error {
-		m.Set(state.KeyState, st)
-		return nil
-	}); err != nil {
+func (s *sup) setState(st string) error {
+	return s.editMeta(func(m *meta.Meta) { m.Set(state.KeyState, st) })
+}
+
+// editMeta changes the meta line under the edit lock. A meta file removed
+// by hand while the program runs is written again from what the supervisor
+// knows, so that the process stays visible and stoppable.
+func (s *sup) editMeta(fn func(*meta.Meta)) error {
+	err := s.tree.EditMeta(s.name, func(m *meta.Meta) error { fn(m); return nil })
+	if errors.Is(err, state.ErrNoProcess) {
+		err = s.writeFirst(func(m *meta.Meta) {
+			s.runFields(m)
+			fn(m)
+		})
+	}
+	if err != nil {
 		s.note(err)
 	}
+	return err
 }
 
 // note records a problem of the supervisor's own in the error log.

@@ -51,11 +51,14 @@ func (j *job) lockRun(t *state.Tree) error {
 		f, err := t.TryLock(name)
 		if err == nil {
 			// The lock is ours, but a process started by the bash TPM holds
-			// none: ask its record too.
-			if r, err := t.Load(name); err == nil && r.ProgAlive {
+			// none, and a lock file removed by hand proves nothing: ask the
+			// record too.
+			r, lerr := t.Load(name)
+			if lerr == nil && r.Alive() {
 				f.Close()
 				return running(name, r)
 			}
+			j.fresh = errors.Is(lerr, state.ErrNoProcess)
 			j.lock = f
 			return nil
 		}
@@ -200,7 +203,11 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 		line = j.record.Clone()
 		j.spec.Apply(line)
 	}
-	pid, status, err := j.spawn(t, line, g.Wait.On)
+	var hold time.Duration
+	if g.Wait.On {
+		hold = g.Wait.Timeout + time.Second
+	}
+	pid, status, err := j.spawn(t, line, hold)
 	if err != nil {
 		if j.fresh {
 			forget(t, name)
@@ -217,14 +224,20 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 }
 
 // forget removes what a failed first start of name left: its saved
-// environment and empty logs.
+// environment (secrets included), empty logs, and its lock.
 func forget(t *state.Tree, name string) {
+	f, err := t.TryLock(name)
+	if err != nil {
+		return // something of name runs after all: leave it
+	}
+	defer f.Close()
 	os.Remove(t.Env(name))
 	for _, p := range []string{t.Out(name), t.Err(name)} {
 		if fi, err := os.Stat(p); err == nil && fi.Size() == 0 {
 			os.Remove(p)
 		}
 	}
+	os.Remove(t.Lock(name))
 }
 
 // supervisor finds tpm-supervise: beside tpm-start first (the two come
@@ -265,7 +278,7 @@ const spawnTimeout = 30 * time.Second
 // and the meta line, and reads its answer. The supervisor's stdout and stderr
 // are /dev/null, never the caller's: tpm-start returns at once even when its
 // output is a pipe someone waits on.
-func (j *job) spawn(t *state.Tree, line *meta.Meta, hold bool) (int, *statusPipe, error) {
+func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *statusPipe, error) {
 	defer func() { j.lock.Close(); j.lock = nil }()
 	path, err := supervisor()
 	if err != nil {
@@ -280,8 +293,8 @@ func (j *job) spawn(t *state.Tree, line *meta.Meta, hold bool) (int, *statusPipe
 		return 0, nil, err
 	}
 	args := []string{"tpm-supervise", t.Root, j.spec.Name}
-	if hold {
-		args = append(args, supervise.HoldFlag)
+	if hold > 0 {
+		args = append(args, supervise.HoldFlag+"="+hold.String())
 	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {

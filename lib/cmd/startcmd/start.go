@@ -20,6 +20,7 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/port"
+	"github.com/tetra-toolkit/tpm/lib/proc"
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
@@ -86,6 +87,8 @@ Exit codes: 0 ok, 1 already running or not ready, 64 usage, 65 bad name or no PO
 
 // Main runs tpm-start and returns its exit status.
 func Main(e *cli.Env) int {
+	// Only fds 0-2 of ours may reach a supervisor (and so a program).
+	proc.CloseOnExecFrom(3)
 	var g grammar
 	if _, code, done := e.Parse(&g, description); done {
 		return code

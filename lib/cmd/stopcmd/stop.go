@@ -6,6 +6,8 @@ package stopcmd
 import (
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -14,6 +16,7 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/port"
 	"github.com/tetra-toolkit/tpm/lib/proc"
 	"github.com/tetra-toolkit/tpm/lib/spec"
@@ -131,7 +134,30 @@ func targets(t *state.Tree, g *grammar) ([]string, error) {
 		}
 		return onPort(t, p)
 	}
-	return cli.Resolve(t, g.Targets)
+	var out []string
+	for _, a := range g.Targets {
+		// A record removed by hand while its program runs: the supervisor
+		// is still there to ask.
+		if !names.IsPattern(a) && names.Valid(a) && !fileExists(t.Meta(a)) && t.Supervised(a) {
+			out = append(out, a)
+			continue
+		}
+		ns, err := cli.Resolve(t, []string{a})
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range ns {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // onPort finds the processes recorded on port p: the live ones if any,
@@ -170,33 +196,44 @@ type result struct {
 const stopMargin = 5 * time.Second
 
 func stopOne(t *state.Tree, name string, o Options) result {
-	m, err := t.ReadMeta(name)
-	if err != nil {
-		return result{err: err}
+	// The record gives the process's own signal and grace. A record that
+	// cannot be read (edited by hand, or removed while the program runs) must
+	// not keep a supervisor from stopping its program: it knows its own.
+	m, merr := t.ReadMeta(name)
+	s := spec.New()
+	own := false
+	if merr == nil {
+		if sp, err := spec.FromMeta(name, m); err == nil {
+			s, own = sp, true
+		}
 	}
-	s, err := spec.FromMeta(name, m)
-	if err != nil {
-		return result{err: exit.Errorf(exit.DataErr, "%s: %v", t.Meta(name), err)}
-	}
-	grace := s.KillTimeout
+	grace, sig := s.KillTimeout, s.Signal
 	if o.Timeout > 0 {
 		grace = o.Timeout
 	}
-	sig := s.Signal
 	if o.Signal != "" {
 		sig = o.Signal
 	}
+	reqSig, reqMs := sig, grace.Milliseconds()
+	if !own && o.Signal == "" {
+		reqSig = "-"
+	}
+	if !own && o.Timeout == 0 {
+		reqMs = 0
+	}
 
 	// Through the supervisor: it is the program's parent.
-	req := "stop " + sig + " " + strconv.FormatInt(grace.Milliseconds(), 10)
-	switch err := t.Request(name, req); {
+	switch err := t.Request(name, "stop "+reqSig+" "+strconv.FormatInt(reqMs, 10)); {
 	case err == nil:
-		if !t.WaitUnlocked(name, grace+stopMargin) {
+		if !waitStopped(t, name, m, grace+stopMargin) {
 			return result{err: exit.Errorf(exit.Failure, "%s: still running %v after the stop request", name, grace+stopMargin)}
 		}
 		return result{line: name + " stopped"}
 	case !errors.Is(err, state.ErrNoSupervisor):
 		return result{err: fmt.Errorf("%s: %w", name, err)}
+	}
+	if merr != nil {
+		return result{err: merr}
 	}
 
 	// No supervisor (killed, or a record of the bash TPM): look at what
@@ -208,23 +245,56 @@ func stopOne(t *state.Tree, name string, o Options) result {
 	if r.Meta == nil {
 		return result{err: exit.With(exit.DataErr, r.Err)}
 	}
-	if !r.ProgAlive {
-		if r.PidFile {
-			if err := t.RemovePid(name); err != nil {
-				return result{err: err}
-			}
-			markStopped(t, name, "")
+	stopped := false
+	switch {
+	case r.ProgAlive:
+		if err := direct(r, sig, grace); err != nil {
+			return result{err: exit.With(exit.Failure, fmt.Errorf("%s: %w", name, err))}
 		}
-		return result{line: name + " not running"}
+		stopped = true
+	default:
+		// The leader is gone, but what it started may not be: a group whose
+		// members still hold the run lock (and the port).
+		n, err := leftovers(r, sig, grace)
+		if err != nil {
+			return result{err: exit.With(exit.Failure, fmt.Errorf("%s: %w", name, err))}
+		}
+		stopped = n > 0
 	}
-	if err := direct(r, sig, grace); err != nil {
-		return result{err: exit.With(exit.Failure, fmt.Errorf("%s: %w", name, err))}
+	// The files, only under the run lock: a tpm-start that took the lock
+	// since owns them now. (A tree of the bash TPM has no run folder yet.)
+	t.Ensure()
+	if f, err := t.TryLock(name); err == nil {
+		if r.PidFile || stopped {
+			t.RemovePid(name)
+			if stopped {
+				markStopped(t, name, sig)
+			} else {
+				markStopped(t, name, "")
+			}
+		}
+		f.Close()
 	}
-	if err := t.RemovePid(name); err != nil {
-		return result{err: err}
+	if stopped {
+		return result{line: name + " stopped"}
 	}
-	markStopped(t, name, sig)
-	return result{line: name + " stopped"}
+	return result{line: name + " not running"}
+}
+
+// waitStopped waits until the supervisor the record names has ended and
+// nothing of NAME holds its run lock. Both: a lock file removed by hand (and
+// made anew by another command) proves nothing alone.
+func waitStopped(t *state.Tree, name string, m *meta.Meta, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	if m != nil {
+		if sup := int(m.Int(state.KeySupPid)); sup > 0 && !proc.WaitGone(sup, m.Value(state.KeySupToken), 0, timeout) {
+			return false
+		}
+	}
+	if t.LockExists(name) {
+		return t.WaitUnlocked(name, max(time.Until(deadline), 0))
+	}
+	return true
 }
 
 // markStopped records that the process was stopped (sig: by that signal) or
@@ -271,30 +341,59 @@ func direct(r *state.Record, sigName string, grace time.Duration) error {
 	if r.Prog.PGID != pid {
 		return nil
 	}
-	// The leader is gone; what is left of its group started after it did.
+	// The leader is gone; what is left of its group had the signal with it,
+	// and gets the rest of the grace, then KILL.
+	_, err = clearMembers(pid, leaderStart, 0, max(time.Until(deadline), 0))
+	return err
+}
+
+// leftovers stops what is left of the group of a record whose leader has
+// ended without its supervisor: the members that started after the run did,
+// each signalled on its own after its token is checked. It returns how many
+// there were.
+func leftovers(r *state.Record, sigName string, grace time.Duration) (int, error) {
+	sig, err := spec.ParseSignal(sigName)
+	if err != nil {
+		sig = syscall.SIGTERM
+	}
+	pid := int(r.Meta.Int("pid"))
+	start := r.Meta.Int("start_time")
+	if pid <= 0 || start <= 0 {
+		return 0, nil
+	}
+	return clearMembers(pid, time.Unix(start, 0), sig, grace)
+}
+
+// clearMembers stops the members of group pgid that started no earlier than
+// since: sig (unless 0) and CONT, the grace, then KILL. It returns how many
+// it found.
+func clearMembers(pgid int, since time.Time, sig syscall.Signal, grace time.Duration) (int, error) {
 	members := func() []proc.Info {
-		ms, _ := proc.Members(pid, leaderStart)
+		ms, _ := proc.Members(pgid, since)
 		return ms
 	}
-	for _, s := range []syscall.Signal{sig, syscall.SIGKILL} {
+	found := len(members())
+	for _, round := range []struct {
+		sig  syscall.Signal
+		wait time.Duration
+	}{{sig, grace}, {syscall.SIGKILL, stopMargin}} {
 		ms := members()
 		if len(ms) == 0 {
-			return nil
+			return found, nil
 		}
+		if round.sig != 0 {
+			for _, in := range ms {
+				proc.Signal(in.PID, in.Token, 0, round.sig)
+				proc.Signal(in.PID, in.Token, 0, syscall.SIGCONT)
+			}
+		}
+		deadline := time.Now().Add(round.wait)
 		for _, in := range ms {
-			proc.Signal(in.PID, in.Token, 0, s)
-			proc.Signal(in.PID, in.Token, 0, syscall.SIGCONT)
-		}
-		wait := max(time.Until(deadline), 100*time.Millisecond)
-		if s == syscall.SIGKILL {
-			wait = stopMargin
-		}
-		for _, in := range ms {
-			proc.WaitGone(in.PID, in.Token, 0, wait)
+			proc.WaitGone(in.PID, in.Token, 0, max(time.Until(deadline), 0))
 		}
 	}
 	if ms := members(); len(ms) > 0 {
-		return fmt.Errorf("%d processes of its group did not end after KILL", len(ms))
+		return found, fmt.Errorf("%d processes of its group did not end after KILL", len(ms))
 	}
-	return nil
+	return found, nil
 }
