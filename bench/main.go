@@ -412,7 +412,7 @@ func benchLog(e *env) ([]row, error) {
 	writer := filepath.Join(e.bin, "writer")
 	n := strconv.Itoa(*lines)
 	var tpm, cat []time.Duration
-	reps := max(*runs/10, 3)
+	reps := max(*runs/4, 5)
 	for i := range reps {
 		file := filepath.Join(e.dir, "cat.out")
 		d, _, err := e.timed("sh", "-c", writer+" "+n+" | cat > "+file)

@@ -16,6 +16,7 @@
 package logfile
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -133,14 +134,18 @@ func (w *Writer) Write(p []byte) (int, error) {
 	n := len(p)
 	out := w.buf[:0]
 	startsLine := w.lineStart
+	// One reading of the clock for the whole chunk: its lines arrived
+	// together, and the clock is not free.
+	var stamp []byte
+	if w.opt.Stamps {
+		stamp = w.stampNow()
+	}
 	for len(p) > 0 {
 		if w.lineStart {
-			if w.opt.Stamps {
-				out = append(out, w.stampNow()...)
-			}
+			out = append(out, stamp...)
 			w.lineStart = false
 		}
-		i := indexNL(p)
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			out = append(out, p...)
 			break
@@ -166,15 +171,6 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.buf = out[:0]
 	}
 	return n, nil
-}
-
-func indexNL(p []byte) int {
-	for i, c := range p {
-		if c == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 // stampNow formats the local time once per second.

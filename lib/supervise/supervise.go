@@ -217,7 +217,7 @@ func (s *sup) openLogs() error {
 }
 
 // pumpBuf is the read size; a full pipe gives this much per read.
-const pumpBuf = 128 << 10
+const pumpBuf = 256 << 10
 
 func (s *sup) pump(r *os.File, l *logfile.Writer) {
 	buf := make([]byte, pumpBuf)
