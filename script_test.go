@@ -31,6 +31,7 @@ import (
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/cmd/cleancmd"
+	"github.com/tetra-toolkit/tpm/lib/cmd/ecocmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/logcmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/lscmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/metacmd"
@@ -51,6 +52,7 @@ var commands = map[string]func(){
 	"tpm-stop":      func() { os.Exit(stopcmd.Main(cli.Std("tpm-stop"))) },
 	"tpm-log":       func() { os.Exit(logcmd.Main(cli.Std("tpm-log"))) },
 	"tpm-clean":     func() { os.Exit(cleancmd.Main(cli.Std("tpm-clean"))) },
+	"tpm-ecosystem": func() { os.Exit(ecocmd.Main(cli.Std("tpm-ecosystem"))) },
 	"tpm-supervise": func() { os.Exit(supervise.Main(os.Args[1:])) },
 	// A program for the tests: numbered 100-byte lines as fast as it can.
 	"linewriter": linewriter,

@@ -207,7 +207,9 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 	if g.Wait.On {
 		hold = g.Wait.Timeout + time.Second
 	}
+	state.Trace("start spawning")
 	pid, status, err := j.spawn(t, line, hold)
+	state.Trace("start got answer")
 	if err != nil {
 		if j.fresh {
 			forget(t, name)
@@ -240,9 +242,10 @@ func forget(t *state.Tree, name string) {
 	os.Remove(t.Lock(name))
 }
 
-// supervisor finds tpm-supervise: beside tpm-start first (the two come
-// together), then in $TPM_BIN, then on PATH.
-func supervisor() (string, error) {
+// companion finds another tpm binary (tpm-supervise, tpm-ecosystem):
+// beside tpm-start first (they are installed together), then in $TPM_BIN,
+// then on PATH.
+func companion(name string) (string, error) {
 	var dirs []string
 	if exe, err := os.Executable(); err == nil {
 		dirs = append(dirs, filepath.Dir(exe))
@@ -251,15 +254,15 @@ func supervisor() (string, error) {
 		dirs = append(dirs, d)
 	}
 	for _, d := range dirs {
-		p := filepath.Join(d, "tpm-supervise")
+		p := filepath.Join(d, name)
 		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("tpm-supervise"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", exit.Errorf(exit.Failure, "tpm-supervise not found beside tpm-start, in $TPM_BIN or on PATH")
+	return "", exit.Errorf(exit.Failure, "%s not found beside tpm-start, in $TPM_BIN or on PATH", name)
 }
 
 // statusPipe is what the supervisor says after "started": "ended HOW" when
@@ -280,7 +283,7 @@ const spawnTimeout = 30 * time.Second
 // output is a pipe someone waits on.
 func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *statusPipe, error) {
 	defer func() { j.lock.Close(); j.lock = nil }()
-	path, err := supervisor()
+	path, err := companion("tpm-supervise")
 	if err != nil {
 		return 0, nil, err
 	}

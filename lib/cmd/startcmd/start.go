@@ -88,12 +88,15 @@ Exit codes: 0 ok, 1 already running or not ready, 64 usage, 65 bad name or no PO
 // Main runs tpm-start and returns its exit status.
 func Main(e *cli.Env) int {
 	// Only fds 0-2 of ours may reach a supervisor (and so a program).
+	state.Trace("start main")
 	proc.CloseOnExecFrom(3)
 	var g grammar
 	if _, code, done := e.Parse(&g, description); done {
 		return code
 	}
-	return e.Report(run(e, &g))
+	c := e.Report(run(e, &g))
+	state.Trace("start exiting")
+	return c
 }
 
 func run(e *cli.Env, g *grammar) error {
@@ -115,8 +118,8 @@ func run(e *cli.Env, g *grammar) error {
 		return err
 	}
 	first := g.Target[0]
-	if isConfig(first) {
-		return cli.Usagef("%s: ecosystem files are not supported yet", first)
+	if spec.IsConfig(first) {
+		return startConfig(e, g, t)
 	}
 	if !looksLikeFile(first, g.Cwd) {
 		if ns, err := cli.Resolve(t, g.Target); err == nil {
@@ -124,20 +127,6 @@ func run(e *cli.Env, g *grammar) error {
 		}
 	}
 	return startScript(e, g, t)
-}
-
-// isConfig reports whether a path names an ecosystem file: .json, .yaml and
-// .yml files, and .js, .cjs and .mjs files named *.config.* or ecosystem*.
-func isConfig(p string) bool {
-	base := strings.ToLower(filepath.Base(p))
-	switch filepath.Ext(base) {
-	case ".json", ".yaml", ".yml":
-		return true
-	case ".js", ".cjs", ".mjs":
-		stem := strings.TrimSuffix(base, filepath.Ext(base))
-		return strings.HasSuffix(stem, ".config") || strings.HasPrefix(stem, "ecosystem")
-	}
-	return false
 }
 
 // looksLikeFile reports whether arg is meant as a path: it has a slash, or

@@ -1,0 +1,233 @@
+package startcmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/envfile"
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/names"
+	"github.com/tetra-toolkit/tpm/lib/port"
+	"github.com/tetra-toolkit/tpm/lib/spec"
+	"github.com/tetra-toolkit/tpm/lib/state"
+)
+
+// startConfig starts the apps of an ecosystem file. tpm-ecosystem reads
+// the file (the JavaScript engine lives there, so that a plain tpm-start
+// stays quick to start); every app is checked and turned into a process
+// before the first one starts, so one bad app starts nothing.
+func startConfig(e *cli.Env, g *grammar, t *state.Tree) error {
+	config := g.Target[0]
+	if len(g.Target) > 1 {
+		return cli.Usagef("an ecosystem file takes no arguments (got %q)", g.Target[1:])
+	}
+	var bad []string
+	for f, on := range map[string]bool{"--name": g.Name != "", "--port": g.Port != "", "--cwd": g.Cwd != "",
+		"--instances": g.Instances != "", "--interpreter": g.Interpreter != "", "--update-env": g.UpdateEnv} {
+		if on {
+			bad = append(bad, f)
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return cli.WithHint(cli.Usagef("%s cannot be used with an ecosystem file", strings.Join(bad, ", ")),
+			"each app's name, port, cwd, instances and interpreter come from the file")
+	}
+	env, err := g.baseEnv()
+	if err != nil {
+		return err
+	}
+	eco, err := readConfig(e, config, env, g.Env, g.Only)
+	if err != nil {
+		return err
+	}
+	for _, w := range eco.Warnings {
+		e.Warnf("%s: %s", config, w)
+	}
+	// process.env as the config left it is every app's starting point.
+	for _, k := range eco.EnvUnset {
+		env = envfile.Unset(env, k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(eco.EnvSet)) {
+		env = envfile.Set(env, k, eco.EnvSet[k])
+	}
+	var jobs []*job
+	for _, a := range eco.Apps {
+		js, err := appJobs(g, a, env)
+		if err != nil {
+			return exit.With(exit.Code(err), fmt.Errorf("%s: %s: %w", config, label(a), err))
+		}
+		jobs = append(jobs, js...)
+	}
+	return launchAll(e, g, t, jobs)
+}
+
+func label(a spec.App) string {
+	if a.Name != "" {
+		return fmt.Sprintf("app %q", a.Name)
+	}
+	return fmt.Sprintf("apps[%d]", a.Index)
+}
+
+// readConfig runs tpm-ecosystem on the file, with env as process.env. Its
+// messages (and what the config itself prints) pass through to stderr.
+func readConfig(e *cli.Env, config string, env []string, envName, only string) (*spec.Ecosystem, error) {
+	path, err := companion("tpm-ecosystem")
+	if err != nil {
+		return nil, err
+	}
+	args := []string{config}
+	if envName != "" {
+		args = append([]string{"--env", envName}, args...)
+	}
+	if only != "" {
+		args = append([]string{"--only", only}, args...)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	runErr := cmd.Run()
+	// Its diagnostics become ours.
+	for _, l := range strings.Split(strings.TrimRight(errb.String(), "\n"), "\n") {
+		if l == "" {
+			continue
+		}
+		if msg, ok := strings.CutPrefix(l, "tpm-ecosystem: "); ok {
+			e.Warnf("%s", msg)
+		} else {
+			fmt.Fprintln(e.Stderr, l)
+		}
+	}
+	if runErr != nil {
+		var ee *exec.ExitError
+		if errors.As(runErr, &ee) && ee.ExitCode() > 0 {
+			return nil, cli.Silent(ee.ExitCode())
+		}
+		return nil, fmt.Errorf("tpm-ecosystem: %w", runErr)
+	}
+	var eco spec.Ecosystem
+	if err := json.Unmarshal(out.Bytes(), &eco); err != nil {
+		return nil, fmt.Errorf("tpm-ecosystem answered what tpm-start cannot read: %w", err)
+	}
+	return &eco, nil
+}
+
+// appJobs turns one app into its processes: the script and interpreter
+// found, the environment merged (the app's env over tpm-start's), the PORT
+// and name decided as for a script, the policy of the file (then the
+// command line's policy flags over it), and one job per instance.
+func appJobs(g *grammar, a spec.App, base []string) ([]*job, error) {
+	env := base
+	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
+		env = envfile.Set(env, k, a.Env[k])
+	}
+	interp := a.Interpreter
+	path, interp, err := resolveScript(a.Script, a.Cwd, interp)
+	if err != nil {
+		return nil, err
+	}
+	s := spec.New()
+	s.Type = "ecosystem"
+	s.Script, s.Args, s.Cwd, s.Interpreter = path, a.Args, a.Cwd, interp
+	if interp != "" {
+		s.InterpArgs = a.InterpreterArgs
+	}
+	s.NodeEnv, _ = envfile.Get(env, "NODE_ENV")
+	envPort, _ := envfile.Get(env, "PORT")
+	p, _, err := port.Find("", envPort, a.Args, path)
+	switch {
+	case errors.Is(err, port.ErrNotFound) && a.Name != "":
+		p = port.None // a named app with no PORT listens on nothing
+	case errors.Is(err, port.ErrNotFound):
+		return nil, cli.WithHint(exit.Errorf(exit.DataErr, "no PORT and no name"), "give the app a name, or PORT in its env")
+	case err != nil:
+		return nil, exit.With(exit.DataErr, err)
+	}
+	s.Port = p
+	s.Name = a.Name
+	if s.Name == "" {
+		s.Name = names.Join(names.Base(a.Script), p)
+	}
+	if err := names.Check(s.Name); err != nil {
+		return nil, exit.With(exit.DataErr, err)
+	}
+	if err := policy(s, a); err != nil {
+		return nil, exit.With(exit.DataErr, err)
+	}
+	if err := g.settings(s); err != nil {
+		return nil, err
+	}
+	n := max(a.Instances, 1)
+	if n == 1 {
+		return []*job{{spec: s, env: env}}, nil
+	}
+	var jobs []*job
+	for i := range n {
+		one := *s
+		one.Name = names.Instance(s.Name, i)
+		one.Instance = i
+		if err := names.Check(one.Name); err != nil {
+			return nil, exit.With(exit.DataErr, err)
+		}
+		ienv := env
+		if v := a.IncrementVar; v != "" {
+			// increment_var: PORT (or another number) plus the instance.
+			cur, _ := envfile.Get(env, v)
+			if v == "PORT" {
+				cur = strconv.Itoa(p)
+			}
+			nv, err := strconv.Atoi(cur)
+			if err != nil {
+				return nil, exit.Errorf(exit.DataErr, "increment_var %s=%q is not a number", v, cur)
+			}
+			ienv = envfile.Set(env, v, strconv.Itoa(nv+i))
+			if v == "PORT" && p > 0 {
+				one.Port = p + i
+			}
+		}
+		jobs = append(jobs, &job{spec: &one, env: ienv})
+	}
+	return jobs, nil
+}
+
+// policy applies the restart and stop fields of an app. PM2 restarts an app
+// whatever its exit (autorestart defaults to true, and means always), so an
+// ecosystem app restarts always unless it says autorestart: false.
+func policy(s *spec.Spec, a spec.App) error {
+	s.Restart = spec.RestartAlways
+	if a.Autorestart != nil && !*a.Autorestart {
+		s.Restart = spec.RestartNo
+	}
+	if a.MaxRestarts != nil {
+		s.MaxRestarts = *a.MaxRestarts
+	}
+	var err error
+	dur := func(v string, dst *time.Duration) {
+		if v == "" || err != nil {
+			return
+		}
+		*dst, err = time.ParseDuration(v)
+	}
+	dur(a.MinUptime, &s.MinUptime)
+	dur(a.RestartDelay, &s.RestartDelay)
+	dur(a.ExpBackoff, &s.Backoff)
+	dur(a.KillTimeout, &s.KillTimeout)
+	if err != nil {
+		return err
+	}
+	s.StopExitCodes = a.StopExitCodes
+	if a.Signal != "" {
+		s.Signal = a.Signal
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+import path from 'path';
+import { join as } from 'path';
+export default { apps: [] };

@@ -1,0 +1,3 @@
+module.exports = {
+  apps: [{ name: 'api/v2', script: 'api.js' }],
+};

@@ -1,0 +1,5 @@
+{
+  "apps": [
+    { "name": "api", "script": "api.js", "env": { "PORT": 3000 } }
+  ]
+}

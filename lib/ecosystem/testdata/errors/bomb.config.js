@@ -1,0 +1,2 @@
+let a = [];
+for (;;) a.push(new Array(1e6).fill(1));

@@ -1,0 +1,3 @@
+module.exports = {
+  port: 3000,,
+};

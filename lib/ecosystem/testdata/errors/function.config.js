@@ -1,0 +1,1 @@
+module.exports = (env) => ({ apps: [{ name: 'api', script: 'api.js' }] });

@@ -1,0 +1,2 @@
+const broken = require('./broken.js');
+module.exports = { apps: [{ name: 'api', script: 'api.js' }] };

@@ -1,0 +1,2 @@
+const settings = require('./settings');
+module.exports = { apps: [{ name: 'api', script: 'api.js', env: settings }] };

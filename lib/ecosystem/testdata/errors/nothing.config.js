@@ -1,0 +1,2 @@
+const apps = [{ name: 'api', script: 'api.js' }];
+// forgot module.exports

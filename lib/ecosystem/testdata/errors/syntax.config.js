@@ -1,0 +1,12 @@
+module.exports = {
+  apps: [
+    {
+      name: 'api',
+      script: 'api.js'
+    }
+    {
+      name: 'worker',
+      script: 'worker.js',
+    },
+  ],
+};
