@@ -4,12 +4,17 @@
 // Usage:
 //
 //	writer [N]
+//
+// With WRITER_T0 set to a path, it first writes there the time it started
+// (Unix nanoseconds), so that a benchmark can time the logging path alone,
+// without the time it took to start the writer.
 package main
 
 import (
 	"bufio"
 	"os"
 	"strconv"
+	"time"
 )
 
 func main() {
@@ -18,6 +23,9 @@ func main() {
 		if v, err := strconv.Atoi(os.Args[1]); err == nil {
 			n = v
 		}
+	}
+	if p := os.Getenv("WRITER_T0"); p != "" {
+		os.WriteFile(p, []byte(strconv.FormatInt(time.Now().UnixNano(), 10)), 0o600)
 	}
 	w := bufio.NewWriterSize(os.Stdout, 64<<10)
 	line := make([]byte, 100)

@@ -60,14 +60,3 @@ func Code(err error) int {
 	}
 	return Failure
 }
-
-// Worst returns the code to exit with after several independent operations:
-// the first non-zero code in order.
-func Worst(codes ...int) int {
-	for _, c := range codes {
-		if c != OK {
-			return c
-		}
-	}
-	return OK
-}

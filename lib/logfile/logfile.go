@@ -57,10 +57,9 @@ type Writer struct {
 	lost       int64
 	lostReason string
 
-	buf     []byte
-	sec     int64
-	stamp   [StampLen]byte
-	rotates int
+	buf   []byte
+	sec   int64
+	stamp [StampLen]byte
 
 	// Seams for tests.
 	now  func() time.Time
@@ -290,7 +289,6 @@ func (w *Writer) rotate() {
 		w.f = nil
 	}
 	err := Rotate(w.path, w.opt.Keep)
-	w.rotates++
 	if oerr := w.reopen(); oerr != nil {
 		w.f = nil
 		err = oerr
@@ -320,13 +318,6 @@ func Rotate(path string, keep int) error {
 		err = e
 	}
 	return err
-}
-
-// Rotations is how many times the file was rotated.
-func (w *Writer) Rotations() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.rotates
 }
 
 // Close closes the file, first writing a pending loss notice if it can.

@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/meta"
@@ -281,12 +280,4 @@ func (t *Tree) namesIn(dir, suffix string) ([]string, error) {
 	}
 	slices.Sort(out) // by name: "a-b.meta" sorts before "a.meta", but "a" before "a-b"
 	return out, nil
-}
-
-// Since returns how long ago a Unix time was, never negative.
-func Since(unix int64, now time.Time) time.Duration {
-	if unix <= 0 {
-		return 0
-	}
-	return max(now.Sub(time.Unix(unix, 0)), 0)
 }

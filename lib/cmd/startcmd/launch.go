@@ -207,9 +207,7 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 	if g.Wait.On {
 		hold = g.Wait.Timeout + time.Second
 	}
-	state.Trace("start spawning")
 	pid, status, err := j.spawn(t, line, hold)
-	state.Trace("start got answer")
 	if err != nil {
 		if j.fresh {
 			forget(t, name)

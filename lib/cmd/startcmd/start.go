@@ -88,15 +88,12 @@ Exit codes: 0 ok, 1 already running or not ready, 64 usage, 65 bad name or no PO
 // Main runs tpm-start and returns its exit status.
 func Main(e *cli.Env) int {
 	// Only fds 0-2 of ours may reach a supervisor (and so a program).
-	state.Trace("start main")
 	proc.CloseOnExecFrom(3)
 	var g grammar
 	if _, code, done := e.Parse(&g, description); done {
 		return code
 	}
-	c := e.Report(run(e, &g))
-	state.Trace("start exiting")
-	return c
+	return e.Report(run(e, &g))
 }
 
 func run(e *cli.Env, g *grammar) error {
