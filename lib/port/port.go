@@ -1,5 +1,5 @@
-// Package port finds the PORT a program listens on (SPEC §3) and tells
-// whether a TCP port is free.
+// Package port finds the PORT a program listens on (SPEC §3). Whether a port
+// is free is lib/listen's business.
 //
 // The ladder, first match wins: --port; PORT in the environment; --port N,
 // --port=N or -p N among the program's arguments; a line PORT=N or
@@ -11,15 +11,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // None is the port of a program that listens on nothing.
 const None = 0
+
+// Auto is what Find returns for --port auto: the caller asks the kernel for
+// a free port (lib/listen), which needs the network stack this package does
+// without, so that commands that only read ports stay small.
+const Auto = -1
 
 // Parse reads a port number: 1 to 65535.
 func Parse(s string) (int, error) {
@@ -43,8 +46,7 @@ func Find(flag, env string, args []string, script string) (int, string, error) {
 	case "none":
 		return None, "--port none", nil
 	case "auto":
-		p, err := Free()
-		return p, "--port auto", err
+		return Auto, "--port auto", nil
 	default:
 		p, err := Parse(flag)
 		return p, "--port", err
@@ -128,29 +130,4 @@ func portLine(line string) (int, bool) {
 	}
 	p, err := Parse(v)
 	return p, err == nil
-}
-
-// Free asks the kernel for a TCP port nobody listens on.
-func Free() (int, error) {
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// Taken reports whether a socket already listens on TCP port p. A port this
-// user may not bind (below 1024 without privileges) is not reported taken:
-// the program will say so itself.
-func Taken(p int) bool {
-	if p == None {
-		return false
-	}
-	l, err := net.Listen("tcp", ":"+strconv.Itoa(p))
-	if err == nil {
-		l.Close()
-		return false
-	}
-	return errors.Is(err, syscall.EADDRINUSE)
 }

@@ -1,7 +1,6 @@
 package port
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,6 +65,7 @@ func TestFindLadder(t *testing.T) {
 		{"args before script", "", "", []string{"--port", "6000"}, script, 6000, false},
 		{"script last", "", "", nil, script, 3000, false},
 		{"none", "none", "5000", nil, script, 0, false},
+		{"auto is the caller's to resolve", "auto", "5000", nil, script, Auto, false},
 		{"binary not scanned", "", "", nil, bin, 0, true},
 		{"bad env", "", "x", nil, script, 0, true},
 		{"bad flag", "99999", "", nil, script, 0, true},
@@ -76,24 +76,5 @@ func TestFindLadder(t *testing.T) {
 				t.Errorf("Find = %d, %v; want %d, err=%v", got, err, tc.want, tc.wantErr)
 			}
 		})
-	}
-}
-
-func TestTaken(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer l.Close()
-	p := l.Addr().(*net.TCPAddr).Port
-	if !Taken(p) {
-		t.Errorf("port %d has a listener on 127.0.0.1 but Taken says free", p)
-	}
-	f, err := Free()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if Taken(f) {
-		t.Errorf("Free gave %d, which Taken says is taken", f)
 	}
 }

@@ -33,7 +33,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -297,9 +296,6 @@ func (s *sup) run() int {
 		return exit.Code(err)
 	}
 	fmt.Fprintf(s.status, "started %d %s\n", s.pid, s.token)
-	// A supervisor is small and long-lived: from now on collect garbage
-	// early rather than let the heap grow.
-	debug.SetGCPercent(25)
 	var backoff <-chan time.Time
 	online := time.After(s.hold)
 	for {

@@ -16,9 +16,9 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/listen"
 	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/meta"
-	"github.com/tetra-toolkit/tpm/lib/port"
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 	"github.com/tetra-toolkit/tpm/lib/supervise"
@@ -138,13 +138,13 @@ func checkPorts(t *state.Tree, jobs []*job) error {
 			continue
 		}
 		seen[p] = true
-		if !port.Taken(p) {
+		if !listen.Taken(p) {
 			continue
 		}
 		if holder := tpmHolder(t, p); holder != "" {
 			return exit.Errorf(exit.Unavailable, "port %d is taken by tpm process %s", p, holder)
 		}
-		if pid, comm := port.Holder(p); pid > 0 {
+		if pid, comm := listen.Holder(p); pid > 0 {
 			return exit.Errorf(exit.Unavailable, "port %d is taken by pid %d (%s)", p, pid, comm)
 		}
 		return exit.Errorf(exit.Unavailable, "port %d is taken", p)

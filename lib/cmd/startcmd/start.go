@@ -18,6 +18,7 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/listen"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/port"
 	"github.com/tetra-toolkit/tpm/lib/proc"
@@ -228,6 +229,9 @@ func startScript(e *cli.Env, g *grammar, t *state.Tree) error {
 	}
 	envPort, _ := envfile.Get(env, "PORT")
 	p, _, err := port.Find(g.Port, envPort, args, path)
+	if err == nil && p == port.Auto {
+		p, err = listen.Free()
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, port.ErrNotFound):
