@@ -105,6 +105,15 @@ func (e *Env) Parse(cli any, description string, opts ...kong.Option) (ctx *kong
 	return ctx, 0, false
 }
 
+// Run is a command's whole life: parse e.Args into grammar, run fn, report
+// what went wrong, return the exit status.
+func (e *Env) Run(grammar any, description string, fn func() error) int {
+	if _, code, done := e.Parse(grammar, description); done {
+		return code
+	}
+	return e.Report(fn())
+}
+
 // Usagef returns a usage error (64).
 func Usagef(format string, args ...any) error {
 	return exit.Errorf(exit.Usage, format, args...)

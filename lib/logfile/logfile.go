@@ -258,8 +258,9 @@ func (w *Writer) loss(n int64, err error) {
 	}
 }
 
-// writeNotice writes the loss notice on a line of its own.
-func (w *Writer) writeNotice() bool {
+// ownLine returns a line of tpm's own, "tpm: msg", stamped, after a
+// newline when the file does not end with one: it always stands alone.
+func (w *Writer) ownLine(msg string) []byte {
 	var b []byte
 	if !w.fileClean {
 		b = append(b, '\n')
@@ -268,11 +269,14 @@ func (w *Writer) writeNotice() bool {
 		b = append(b, w.stampNow()...)
 	}
 	b = append(b, "tpm: "...)
-	b = strconv.AppendInt(b, w.lost, 10)
-	b = append(b, " bytes of output lost ("...)
-	b = append(b, w.lostReason...)
-	b = append(b, ")\n"...)
-	if _, err := w.write(b); err != nil {
+	b = append(b, msg...)
+	return append(b, '\n')
+}
+
+// writeNotice writes the loss notice on a line of its own.
+func (w *Writer) writeNotice() bool {
+	msg := strconv.FormatInt(w.lost, 10) + " bytes of output lost (" + w.lostReason + ")"
+	if _, err := w.write(w.ownLine(msg)); err != nil {
 		// Nothing of the notice counts as lost output; the count stands.
 		return false
 	}
@@ -339,16 +343,6 @@ func (w *Writer) Close() error {
 func (w *Writer) Note(msg string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var b []byte
-	if !w.fileClean {
-		b = append(b, '\n')
-	}
-	if w.opt.Stamps {
-		b = append(b, w.stampNow()...)
-	}
-	b = append(b, "tpm: "...)
-	b = append(b, msg...)
-	b = append(b, '\n')
-	w.write(b)
+	w.write(w.ownLine(msg))
 	w.lineStart = true
 }

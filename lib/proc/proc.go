@@ -148,12 +148,22 @@ func GroupUsage() (map[int]Usage, error) {
 }
 
 // waitGonePolling is WaitGone for systems without a process handle to sleep
-// on: it checks with a growing interval until the deadline.
+// on.
 func waitGonePolling(pid int, token string, startUnix int64, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
+	return PollUntil(time.Now().Add(timeout), func() bool {
+		_, ok := Alive(pid, token, startUnix)
+		return !ok
+	})
+}
+
+// PollUntil checks done with a growing interval (1 ms, doubling to 50 ms)
+// until it holds or the deadline passes, and reports whether it held. It is
+// for waiting on what gives no event (processes that are not our children),
+// while something is being stopped: never while nothing happens.
+func PollUntil(deadline time.Time, done func() bool) bool {
 	d := time.Millisecond
 	for {
-		if _, ok := Alive(pid, token, startUnix); !ok {
+		if done() {
 			return true
 		}
 		left := time.Until(deadline)

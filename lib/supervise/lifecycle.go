@@ -79,25 +79,7 @@ func (s *sup) clearGroup(sig syscall.Signal, grace time.Duration) {
 				proc.Signal(m.PID, m.Token, 0, syscall.SIGCONT)
 			}
 		}
-		waitUntil(time.Now().Add(round.wait), func() bool { return len(members()) == 0 })
-	}
-}
-
-// waitUntil polls done with a growing interval (1 ms to 50 ms) until it
-// holds or the deadline passes. It is used only while something is being
-// stopped, never while the program runs.
-func waitUntil(deadline time.Time, done func() bool) bool {
-	d := time.Millisecond
-	for {
-		if done() {
-			return true
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
-		time.Sleep(min(d, left))
-		d = min(d*2, 50*time.Millisecond)
+		proc.PollUntil(time.Now().Add(round.wait), func() bool { return len(members()) == 0 })
 	}
 }
 

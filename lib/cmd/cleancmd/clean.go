@@ -58,10 +58,7 @@ Exit codes: 0 ok, 1 a named process is running (give --stop), 64 usage, 66 no su
 // Main runs tpm-clean and returns its exit status.
 func Main(e *cli.Env) int {
 	var g grammar
-	if _, code, done := e.Parse(&g, description); done {
-		return code
-	}
-	return e.Report(run(e, &g))
+	return e.Run(&g, description, func() error { return run(e, &g) })
 }
 
 // tempAge is how old a temporary file must be before tidy removes it: a

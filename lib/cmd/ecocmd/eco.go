@@ -35,10 +35,7 @@ Exit codes: 0 ok, 64 usage, 65 the file does not parse or an app is invalid,
 // Main runs tpm-ecosystem and returns its exit status.
 func Main(e *cli.Env) int {
 	var g grammar
-	if _, code, done := e.Parse(&g, description); done {
-		return code
-	}
-	return e.Report(run(e, &g))
+	return e.Run(&g, description, func() error { return run(e, &g) })
 }
 
 func run(e *cli.Env, g *grammar) error {

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
-	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/state"
@@ -49,18 +48,16 @@ Exit codes: 0 ok (also when ended by SIGINT or a closed pipe), 64 usage, 66 no s
 
 // Main runs tpm-log and returns its exit status.
 func Main(e *cli.Env) int {
-	var g grammar
-	if _, code, done := e.Parse(&g, description); done {
-		return code
-	}
 	// A reader that goes away (tpm-log x | head) makes writes fail with
 	// EPIPE, which ends tpm-log quietly, instead of killing it.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	err := run(e, &g)
-	if errors.Is(err, errClosed) {
-		return exit.OK
-	}
-	return e.Report(err)
+	var g grammar
+	return e.Run(&g, description, func() error {
+		if err := run(e, &g); !errors.Is(err, errClosed) {
+			return err
+		}
+		return nil
+	})
 }
 
 // errClosed ends tpm-log quietly: its reader went away, or SIGINT came.

@@ -37,10 +37,7 @@ Exit codes: 0 ok, 64 usage, 66 a name or pattern matches nothing.`
 // Main runs tpm-ls and returns its exit status.
 func Main(e *cli.Env) int {
 	var g grammar
-	if _, code, done := e.Parse(&g, description); done {
-		return code
-	}
-	return e.Report(run(e, &g))
+	return e.Run(&g, description, func() error { return run(e, &g) })
 }
 
 type row struct {

@@ -44,10 +44,7 @@ Exit codes: 0 ok, 1 a key is missing, 64 usage, 65 bad data, 66 no such process 
 // Main runs tpm-meta and returns its exit status.
 func Main(e *cli.Env) int {
 	var g grammar
-	if _, code, done := e.Parse(&g, description); done {
-		return code
-	}
-	return e.Report(run(e, &g))
+	return e.Run(&g, description, func() error { return run(e, &g) })
 }
 
 func run(e *cli.Env, g *grammar) error {

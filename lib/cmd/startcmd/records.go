@@ -81,12 +81,23 @@ func startStale(e *cli.Env, g *grammar, t *state.Tree) error {
 			ns = append(ns, r.Name)
 		}
 	}
-	if len(ns) == 0 {
-		return nil
+	// After a reboot one process whose port is now taken must not keep the
+	// others down: each starts on its own, and the worst failure is the
+	// exit status.
+	code := exit.OK
+	for _, n := range ns {
+		err := startNames(e, g, t, []string{n})
+		if err == nil {
+			continue
+		}
+		if exit.Code(err) == exit.Usage {
+			return fmt.Errorf("--stale: %w", err)
+		}
+		e.Report(err)
+		code = max(code, exit.Code(err))
 	}
-	err = startNames(e, g, t, ns)
-	if err != nil && exit.Code(err) == exit.Usage {
-		return fmt.Errorf("--stale: %w", err)
+	if code != exit.OK {
+		return cli.Silent(code)
 	}
-	return err
+	return nil
 }

@@ -91,10 +91,7 @@ func Main(e *cli.Env) int {
 	// Only fds 0-2 of ours may reach a supervisor (and so a program).
 	proc.CloseOnExecFrom(3)
 	var g grammar
-	if _, code, done := e.Parse(&g, description); done {
-		return code
-	}
-	return e.Report(run(e, &g))
+	return e.Run(&g, description, func() error { return run(e, &g) })
 }
 
 func run(e *cli.Env, g *grammar) error {

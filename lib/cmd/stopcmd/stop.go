@@ -43,10 +43,7 @@ Exit codes: 0 ok, 1 a stop failed, 64 usage, 65 bad name or data, 66 no such pro
 // Main runs tpm-stop and returns its exit status.
 func Main(e *cli.Env) int {
 	var g grammar
-	if _, code, done := e.Parse(&g, description); done {
-		return code
-	}
-	return e.Report(run(e, &g))
+	return e.Run(&g, description, func() error { return run(e, &g) })
 }
 
 // Options override a process's own stop settings.
