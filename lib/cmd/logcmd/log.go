@@ -109,7 +109,7 @@ func run(e *cli.Env, g *grammar) error {
 	w := &writer{out: bufio.NewWriterSize(e.Stdout, 64<<10), prefixed: prefixed, colour: cli.Colour(e.Stdout), terminal: cli.Terminal(e.Stdout)}
 	w.width(ns)
 
-	l := &logs{tree: t, kinds: kinds, followers: map[string]*follower{}}
+	l := &logs{tree: t, kinds: kinds, followers: map[string]*follower{}, stdout: e.Stdout}
 	var entries []entry
 	for _, n := range ns {
 		es, err := l.open(n, lines, cutoff, g.Follow)
@@ -149,6 +149,7 @@ type logs struct {
 	tree      *state.Tree
 	kinds     []string
 	followers map[string]*follower // by path
+	stdout    io.Writer
 }
 
 // open reads the last n lines (n < 0: all; with a cutoff, those since it) of
@@ -371,6 +372,10 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	var gone <-chan struct{}
+	if f, ok := l.stdout.(*os.File); ok {
+		gone = hangup(f)
+	}
 	// Without a prefix, a partial line (a prompt) is shown at once; with one,
 	// it waits for its end so that prefixes stay at the start of lines.
 	immediate := !w.prefixed
@@ -393,6 +398,8 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 		select {
 		case <-wake:
 		case <-sig:
+			return errClosed
+		case <-gone:
 			return errClosed
 		}
 	}
