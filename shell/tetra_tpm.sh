@@ -41,13 +41,20 @@ tetra_tpm_clean() { _tetra_tpm_run clean "$@"; }
 tetra_tpm_meta() { _tetra_tpm_run meta "$@"; }
 
 # tetra_tpm_restart [FLAGS] NAME|PATTERN...: stop, then start again from the
-# records. Flags (--wait, --update-env) go to tpm-start only.
+# records. The flags (--wait[=D], --update-env, --env-file=FILE) go to
+# tpm-start; they are checked before anything is stopped, so that a typo
+# never leaves a process down.
 tetra_tpm_restart() {
 	local _tpm_arg
 	local -a _tpm_names=()
 	for _tpm_arg in "$@"; do
 		case $_tpm_arg in
-		-*) ;;
+		--wait | --update-env) ;;
+		--wait=[0-9]* | --env-file=?*) ;;
+		-*)
+			printf 'tpm: restart takes --wait[=D], --update-env and --env-file=FILE, not %s\n' "$_tpm_arg" >&2
+			return 64
+			;;
 		*) _tpm_names+=("$_tpm_arg") ;;
 		esac
 	done

@@ -5,21 +5,35 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Series returns the files of one log stream, newest first: path, then the
-// rotated path.1, path.2, ... that exist.
+// rotated path.1, path.2, ... that exist, in order of their number (a gap in
+// the numbers, left by hand, does not hide the files after it).
 func Series(path string) []string {
-	out := []string{path}
-	for i := 1; ; i++ {
-		p := path + "." + strconv.Itoa(i)
-		if _, err := os.Stat(p); err != nil {
-			return out
-		}
-		out = append(out, p)
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
 	}
+	ents, _ := os.ReadDir(dir)
+	var nums []int
+	for _, e := range ents {
+		if rest, ok := strings.CutPrefix(e.Name(), base+"."); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n > 0 && strconv.Itoa(n) == rest {
+				nums = append(nums, n)
+			}
+		}
+	}
+	slices.Sort(nums)
+	out := []string{path}
+	for _, n := range nums {
+		out = append(out, path+"."+strconv.Itoa(n))
+	}
+	return out
 }
 
 // TailSeries returns the last n lines of a log stream, reaching into the

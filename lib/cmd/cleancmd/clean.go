@@ -35,8 +35,8 @@ import (
 type grammar struct {
 	Stop      bool     `help:"With NAMEs: stop a running process first instead of refusing it."`
 	Logs      bool     `help:"Also rotate logs above --max-size and remove old rotated logs, for processes whose supervisor is gone."`
-	MaxSize   string   `default:"10M" placeholder:"SIZE" help:"With --logs: rotate a log above this size."`
-	Keep      int      `default:"5" placeholder:"N" help:"With --logs: rotated files to keep per log."`
+	MaxSize   string   `placeholder:"SIZE" help:"With --logs: rotate a log above this size (default: the process's own log_max_size, 10M)."`
+	Keep      string   `placeholder:"N" help:"With --logs: rotated files to keep per log (default: the process's own log_keep, 5)."`
 	OlderThan string   `placeholder:"D" help:"With --logs: also remove rotated files older than D (e.g. 7d, 12h)."`
 	DryRun    bool     `short:"n" help:"Print what would be removed, one path per line; remove nothing."`
 	Verbose   bool     `short:"v" help:"Print each path removed."`
@@ -74,19 +74,27 @@ type cleaner struct {
 	e      *cli.Env
 	g      *grammar
 	t      *state.Tree
-	code   int // the worst failure so far
-	maxLog int64
+	code   int   // the worst failure so far
+	maxLog int64 // --max-size, or -1 for each process's own
+	keep   int   // --keep, or -1 for each process's own
 	older  time.Duration
 }
 
 func run(e *cli.Env, g *grammar) error {
-	c := &cleaner{e: e, g: g}
+	c := &cleaner{e: e, g: g, maxLog: -1, keep: -1}
 	var err error
-	if c.maxLog, err = spec.ParseSize(g.MaxSize); err != nil {
-		return cli.Usagef("--max-size: %v", err)
+	if !g.Logs && (g.MaxSize != "" || g.Keep != "" || g.OlderThan != "") {
+		return cli.Usagef("--max-size, --keep and --older-than go with --logs")
 	}
-	if g.Keep < 0 {
-		return cli.Usagef("--keep %d: want 0 or more", g.Keep)
+	if g.MaxSize != "" {
+		if c.maxLog, err = spec.ParseSize(g.MaxSize); err != nil {
+			return cli.Usagef("--max-size: %v", err)
+		}
+	}
+	if g.Keep != "" {
+		if c.keep, err = strconv.Atoi(g.Keep); err != nil || c.keep < 0 {
+			return cli.Usagef("--keep %q: want 0 or more", g.Keep)
+		}
 	}
 	if g.OlderThan != "" {
 		if c.older, err = parseAge(g.OlderThan); err != nil {
@@ -108,7 +116,7 @@ func run(e *cli.Env, g *grammar) error {
 		return err
 	}
 	if len(g.Targets) > 0 {
-		if g.Logs || g.OlderThan != "" {
+		if g.Logs {
 			return cli.Usagef("--logs works on every process; give it without NAMEs")
 		}
 		ns, err := cli.Resolve(c.t, g.Targets)
@@ -169,8 +177,17 @@ func (c *cleaner) remove(path string) {
 }
 
 // locked runs fn while holding NAME's run lock, and reports whether it could
-// take the lock: when it cannot, something of NAME is alive or starting.
+// take the lock: when it cannot, something of NAME is alive or starting. A
+// dry run takes no lock (which would create a lock file): it runs fn unless
+// the lock is held.
 func (c *cleaner) locked(name string, fn func(lock *os.File)) bool {
+	if c.g.DryRun {
+		if c.t.Held(name) {
+			return false
+		}
+		fn(nil)
+		return true
+	}
 	f, err := c.t.TryLock(name)
 	if err != nil {
 		if !errors.Is(err, state.ErrLocked) {
@@ -202,7 +219,12 @@ func (c *cleaner) delete(name string) {
 		}
 		if c.g.DryRun {
 			fmt.Fprintf(c.e.Stderr, "%s: would stop %s first\n", c.e.Name, name)
-		} else if _, err := stopcmd.Stop(c.t, name, stopcmd.Options{}); err != nil {
+			for _, p := range append(c.files(name), c.t.Lock(name)) {
+				c.remove(p)
+			}
+			return
+		}
+		if _, err := stopcmd.Stop(c.t, name, stopcmd.Options{}); err != nil {
 			c.fail(err)
 			return
 		}
@@ -297,6 +319,7 @@ func (c *cleaner) tidy() {
 		return suffixed(".lock")(b)
 	})
 	for _, n := range slices.Sorted(maps.Keys(orphans)) {
+		lockExisted := c.t.LockExists(n)
 		c.locked(n, func(*os.File) {
 			if _, err := os.Stat(c.t.Meta(n)); err == nil {
 				return // a record appeared meanwhile
@@ -307,8 +330,13 @@ func (c *cleaner) tidy() {
 					c.remove(p)
 				}
 			}
-			if slices.Contains(orphans[n], lock) {
+			// The lock last, while we hold it; taking it made the file
+			// when there was none, and that goes too (quietly: it was
+			// not there before).
+			if lockExisted {
 				c.remove(lock)
+			} else if !c.g.DryRun {
+				os.Remove(lock)
 			}
 		})
 	}
@@ -338,7 +366,8 @@ func logName(base string) (string, bool) {
 }
 
 // logs rotates the big logs and removes the old rotated ones of every
-// process whose supervisor is gone; a live supervisor does that itself.
+// process whose supervisor is gone; a live supervisor does that itself. The
+// limits are each process's own (log_max_size, log_keep) unless given.
 func (c *cleaner) logs() {
 	known, err := c.t.Names()
 	if err != nil {
@@ -346,44 +375,90 @@ func (c *cleaner) logs() {
 		return
 	}
 	for _, n := range known {
-		c.locked(n, func(*os.File) {
-			for _, path := range []string{c.t.Out(n), c.t.Err(n)} {
-				if fi, err := os.Stat(path); err == nil && fi.Size() > c.maxLog {
-					c.rotate(path)
+		maxSize, keep := c.maxLog, c.keep
+		if m, err := c.t.ReadMeta(n); err == nil {
+			if sp, err := spec.FromMeta(n, m); err == nil {
+				if maxSize < 0 {
+					maxSize = sp.LogMaxSize
 				}
-				for i, p := range logfile.Series(path)[1:] {
-					fi, err := os.Stat(p)
-					if err != nil {
-						continue
-					}
-					if i+1 > c.g.Keep || (c.older > 0 && time.Since(fi.ModTime()) > c.older) {
-						c.remove(p)
-					}
+				if keep < 0 {
+					keep = sp.LogKeep
 				}
 			}
+		}
+		if maxSize < 0 {
+			maxSize = spec.DefaultLogMaxSize
+		}
+		if keep < 0 {
+			keep = spec.DefaultLogKeep
+		}
+		c.locked(n, func(*os.File) {
+			c.logPlan(c.t.Out(n), maxSize, keep)
+			c.logPlan(c.t.Err(n), maxSize, keep)
 		})
 	}
 }
 
-// rotate rotates one log, printing (in a dry run) the rotated file that
-// would fall off the end.
-func (c *cleaner) rotate(path string) {
-	last := path + "." + strconv.Itoa(c.g.Keep)
-	if c.g.Keep == 0 {
-		last = path
+// logPlan maintains one log stream: the rotated files that go (beyond keep,
+// older than --older-than, and every older one after one that goes) are
+// removed, the rest renumbered 1, 2, ... without gaps, and the current file
+// rotated when it is over maxSize. A dry run prints the same removals.
+func (c *cleaner) logPlan(path string, maxSize int64, keep int) {
+	rotate := false
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxSize {
+		rotate = true
+	}
+	slots := keep // rotated files that may remain
+	if rotate {
+		slots-- // the current file takes one
+	}
+	var survivors []string
+	cut := false
+	for _, p := range logfile.Series(path)[1:] { // newest first
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if !cut && (len(survivors) >= slots || (c.older > 0 && time.Since(fi.ModTime()) > c.older)) {
+			cut = true
+		}
+		if cut {
+			c.remove(p)
+			continue
+		}
+		survivors = append(survivors, p)
 	}
 	if c.g.DryRun {
-		if _, err := os.Stat(last); err == nil {
-			fmt.Fprintln(c.e.Stdout, last)
+		if rotate && keep == 0 {
+			c.remove(path)
 		}
 		return
 	}
-	_, lastErr := os.Stat(last)
-	if err := logfile.Rotate(path, c.g.Keep); err != nil {
-		c.fail(exit.With(exit.CantCreate, fmt.Errorf("rotate %s: %w", path, err)))
+	// Close the gaps, newest first (each file moves to a smaller number that
+	// no file still to move has); then, to rotate, shift every file up by one,
+	// oldest first (each moves to a number already vacated).
+	for i, p := range survivors {
+		if want := path + "." + strconv.Itoa(i+1); p != want {
+			if err := os.Rename(p, want); err != nil {
+				c.fail(exit.With(exit.CantCreate, err))
+				return
+			}
+		}
+	}
+	if !rotate {
 		return
 	}
-	if lastErr == nil && c.g.Verbose {
-		fmt.Fprintln(c.e.Stdout, last)
+	for i := len(survivors); i >= 1; i-- {
+		if err := os.Rename(path+"."+strconv.Itoa(i), path+"."+strconv.Itoa(i+1)); err != nil {
+			c.fail(exit.With(exit.CantCreate, err))
+			return
+		}
+	}
+	if keep == 0 {
+		c.remove(path)
+		return
+	}
+	if err := os.Rename(path, path+".1"); err != nil {
+		c.fail(exit.With(exit.CantCreate, fmt.Errorf("rotate %s: %w", path, err)))
 	}
 }

@@ -428,34 +428,92 @@ func (l *logs) discover(g *grammar, known map[string]bool) {
 }
 
 // poll prints what was appended since the last look.
+//
+// The writer rotates by closing its file, renaming it to NAME.1 (the others
+// shift along) and opening a new NAME, so once the path names another file
+// the one we hold is complete. Hence the order: look at the path first, then
+// read our file to its end, then, if the path had moved on, read every
+// rotated file newer than ours (found by inode: several rotations may have
+// happened since the last look), then the new current one.
 func (f *follower) poll(w *writer, immediate bool) error {
-	for {
-		if f.f == nil {
-			nf, err := os.Open(f.path)
-			if err != nil {
-				return nil // not there (yet)
+	if f.f == nil {
+		nf, err := os.Open(f.path)
+		if err != nil {
+			return nil // not there (yet)
+		}
+		f.f, f.off = nf, 0
+	}
+	pi, perr := os.Stat(f.path)
+	fi, err := f.f.Stat()
+	if err == nil && fi.Size() < f.off {
+		f.off = 0 // truncated in place: start again from the top
+	}
+	if err := f.drain(w, immediate); err != nil {
+		return err
+	}
+	if perr == nil && err == nil && os.SameFile(fi, pi) {
+		return nil
+	}
+	// The path moved on (or went away): ours is complete and read.
+	f.f.Close()
+	f.f = nil
+	if err != nil {
+		return nil
+	}
+	return f.successors(w, immediate, fi)
+}
+
+// successors reads, oldest first, every file of the stream newer than last
+// (which is read), and follows the current one. The writer's renames are not
+// one atomic step, so each file is found in a snapshot of the folder, opened,
+// and checked to be the file of the snapshot; when the writer has moved
+// things meanwhile, the snapshot is taken again.
+func (f *follower) successors(w *writer, immediate bool, last os.FileInfo) error {
+	for tries := 0; tries < 100; tries++ {
+		type file struct {
+			path string
+			fi   os.FileInfo
+		}
+		var snap []file // newest first
+		for _, p := range logfile.Series(f.path) {
+			if fi, err := os.Stat(p); err == nil {
+				snap = append(snap, file{p, fi})
 			}
-			f.f, f.off = nf, 0
 		}
-		fi, err := f.f.Stat()
-		if err == nil && fi.Size() < f.off {
-			f.off = 0 // truncated in place: start again from the top
+		newer := len(snap) // files before this index are newer than last
+		for i, s := range snap {
+			if os.SameFile(s.fi, last) {
+				newer = i
+				break
+			}
 		}
-		if err := f.drain(w, immediate); err != nil {
-			return err
+		if newer == 0 {
+			return nil // nothing newer yet; the current file will come
 		}
-		// Still the file the path names? If not, the old one is read to its
-		// end: go on with the new one.
-		pi, err := os.Stat(f.path)
-		if err == nil && fi != nil && os.SameFile(fi, pi) {
-			return nil
+		next := snap[newer-1] // the oldest of the newer ones
+		nf, err := os.Open(next.path)
+		if err != nil {
+			continue
 		}
-		f.f.Close()
+		if ni, err := nf.Stat(); err != nil || !os.SameFile(ni, next.fi) {
+			nf.Close()
+			continue // moved under us: look again
+		}
+		f.f, f.off = nf, 0
+		if newer-1 == 0 && next.path == f.path {
+			// The current file: follow it from its start.
+			return f.poll(w, immediate)
+		}
+		// A rotated file: complete; read it all and go on.
+		err = f.drain(w, immediate)
+		nf.Close()
 		f.f = nil
 		if err != nil {
-			return nil // removed: wait for it to come back
+			return err
 		}
+		last = next.fi
 	}
+	return nil
 }
 
 func (f *follower) drain(w *writer, immediate bool) error {

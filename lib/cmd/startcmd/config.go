@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -130,6 +131,9 @@ func appJobs(g *grammar, a spec.App, base []string) ([]*job, error) {
 	env := base
 	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
 		env = envfile.Set(env, k, a.Env[k])
+	}
+	if fi, err := os.Stat(a.Cwd); err != nil || !fi.IsDir() {
+		return nil, exit.Errorf(exit.NoInput, "cwd %s: no such folder", a.Cwd)
 	}
 	interp := a.Interpreter
 	path, interp, err := resolveScript(a.Script, a.Cwd, interp)

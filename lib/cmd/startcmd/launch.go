@@ -87,6 +87,13 @@ func running(name string, r *state.Record) error {
 // the first start, so that a taken port starts nothing. A job already running
 // is reported and skipped; the others start.
 func launchAll(e *cli.Env, g *grammar, t *state.Tree, jobs []*job) error {
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if seen[j.spec.Name] {
+			return exit.Errorf(exit.DataErr, "two processes would be named %s; give them names of their own", j.spec.Name)
+		}
+		seen[j.spec.Name] = true
+	}
 	if err := t.Ensure(); err != nil {
 		return err
 	}

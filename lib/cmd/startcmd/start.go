@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,7 +92,26 @@ func Main(e *cli.Env) int {
 	// Only fds 0-2 of ours may reach a supervisor (and so a program).
 	proc.CloseOnExecFrom(3)
 	var g grammar
-	return e.Run(&g, description, func() error { return run(e, &g) })
+	if _, code, done := e.Parse(&g, description); done {
+		return code
+	}
+	// An ecosystem file takes no program arguments, so flags after it are
+	// ours, as PM2 users write them: tpm-start ecosystem.config.js --env
+	// production. Parse again with the file moved to the end.
+	if len(g.Target) > 1 && spec.IsConfig(g.Target[0]) {
+		flags := e.Args[:len(e.Args)-len(g.Target)]
+		again := *e
+		again.Args = append(append(slices.Clone(flags), g.Target[1:]...), g.Target[0])
+		config := g.Target[0]
+		g = grammar{}
+		if _, code, done := again.Parse(&g, description); done {
+			return code
+		}
+		if len(g.Target) != 1 {
+			return e.Report(cli.Usagef("an ecosystem file takes no arguments (got %q)", slices.DeleteFunc(g.Target, func(t string) bool { return t == config })))
+		}
+	}
+	return e.Report(run(e, &g))
 }
 
 func run(e *cli.Env, g *grammar) error {
