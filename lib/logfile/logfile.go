@@ -20,10 +20,13 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options set how a Writer writes.
@@ -61,6 +64,10 @@ type Writer struct {
 	sec   int64
 	stamp [StampLen]byte
 
+	// dir is the log's folder, held open for the rotation lock (see
+	// LockDir).
+	dir *os.File
+
 	// Seams for tests.
 	now  func() time.Time
 	open func(path string) (io.WriteCloser, int64, error)
@@ -75,6 +82,7 @@ func Open(path string, opt Options) (*Writer, error) {
 	if err := w.reopen(); err != nil {
 		return nil, err
 	}
+	w.dir, _ = os.Open(filepath.Dir(path))
 	return w, nil
 }
 
@@ -288,6 +296,19 @@ func (w *Writer) writeNotice() bool {
 // step fails the writer goes on with the file it has and tries again after
 // another MaxSize bytes.
 func (w *Writer) rotate() {
+	// Readers that follow the log take the folder's lock while they look at
+	// its files; a rotation is a chain of renames they must not see half
+	// done. The writer never waits: if a reader is looking, it rotates at
+	// the next line instead.
+	if w.dir != nil {
+		if err := flockDir(w.dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return
+			}
+		} else {
+			defer flockDir(w.dir, unix.LOCK_UN)
+		}
+	}
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil
@@ -331,12 +352,45 @@ func (w *Writer) Close() error {
 	if w.lost > 0 {
 		w.writeNotice()
 	}
+	if w.dir != nil {
+		w.dir.Close()
+		w.dir = nil
+	}
 	if w.f == nil {
 		return nil
 	}
 	err := w.f.Close()
 	w.f = nil
 	return err
+}
+
+func flockDir(d *os.File, how int) error {
+	for {
+		err := unix.Flock(int(d.Fd()), how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// LockDir takes the rotation lock of a log folder, shared (a reader that
+// looks at the rotated files) or exclusive (one that renames them), and
+// returns the function that lets it go. Supervisors rotate under it without
+// ever waiting for it.
+func LockDir(dir string, exclusive bool) (func(), error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	if err := flockDir(d, how); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return func() { d.Close() }, nil
 }
 
 // Note writes a line of tpm's own, "tpm: msg", on a line of its own.

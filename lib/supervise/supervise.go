@@ -116,6 +116,9 @@ type request struct {
 func Main(args []string) int {
 	s, err := setup(args)
 	if err != nil {
+		// Nothing runs: let go of the run lock before saying so, so that
+		// tpm-start can tidy what it wrote.
+		syscall.Close(LockFd)
 		report(os.NewFile(StatusFd, "status"), err)
 		return exit.Code(err)
 	}
@@ -290,6 +293,7 @@ func parseRequest(line string) (request, bool) {
 // requests, signals and timers until the program is down for good.
 func (s *sup) run() int {
 	if err := s.start(true); err != nil {
+		s.lock.Close() // nothing runs: see Main
 		report(s.status, err)
 		s.closeStatus()
 		s.shutdown()

@@ -393,6 +393,11 @@ func (c *cleaner) logs() {
 			keep = spec.DefaultLogKeep
 		}
 		c.locked(n, func(*os.File) {
+			// Renames under the folder's rotation lock, which followers
+			// (tpm-log -f) take while they look.
+			if unlock, err := logfile.LockDir(filepath.Dir(c.t.Out(n)), true); err == nil {
+				defer unlock()
+			}
 			c.logPlan(c.t.Out(n), maxSize, keep)
 			c.logPlan(c.t.Err(n), maxSize, keep)
 		})

@@ -27,11 +27,12 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/names"
+	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
 type grammar struct {
-	Lines    string   `short:"n" default:"50" placeholder:"N" help:"Lines to show per process (all: every line)."`
+	Lines    string   `short:"n" placeholder:"N" help:"Lines to show per process (default 50, or all with --since; all: every line)."`
 	Follow   bool     `short:"f" help:"Keep printing new lines, across rotations and restarts, until interrupted."`
 	Out      bool     `help:"Only standard output."`
 	Err      bool     `help:"Only standard error."`
@@ -68,6 +69,12 @@ func run(e *cli.Env, g *grammar) error {
 		return cli.WithHint(cli.Usagef("give NAMEs or --all"), "tpm-log NAME..., tpm-log 'api-*' or tpm-log --all")
 	}
 	lines := -1 // every line
+	if g.Lines == "" {
+		g.Lines = "50"
+		if g.Since != "" {
+			g.Lines = "all" // --since says how far back
+		}
+	}
 	if g.Lines != "all" {
 		n, err := strconv.Atoi(g.Lines)
 		if err != nil || n < 0 {
@@ -109,7 +116,7 @@ func run(e *cli.Env, g *grammar) error {
 	w := &writer{out: bufio.NewWriterSize(e.Stdout, 64<<10), prefixed: prefixed, colour: cli.Colour(e.Stdout), terminal: cli.Terminal(e.Stdout)}
 	w.width(ns)
 
-	l := &logs{tree: t, kinds: kinds, followers: map[string]*follower{}, stdout: e.Stdout}
+	l := &logs{tree: t, kinds: kinds, followers: map[string]*follower{}, stdout: e.Stdout, warn: e.Warnf}
 	var entries []entry
 	for _, n := range ns {
 		es, err := l.open(n, lines, cutoff, g.Follow)
@@ -150,16 +157,27 @@ type logs struct {
 	kinds     []string
 	followers map[string]*follower // by path
 	stdout    io.Writer
+	warn      func(format string, args ...any)
 }
 
 // open reads the last n lines (n < 0: all; with a cutoff, those since it) of
 // one process, merged in time order, and, when following, remembers where
-// each file ended.
+// each file ended. A process logged without time stamps cannot be merged nor
+// cut by time: it gives the last n lines of each stream, stdout first, and
+// nothing with a cutoff (with a warning).
 func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, error) {
+	unstamped := false
+	if m, err := l.tree.ReadMeta(name); err == nil {
+		unstamped = m.Value(spec.KeyTimestamps) == "no"
+	}
+	if unstamped && cutoff != "" {
+		l.warn("%s is logged without time stamps: --since cannot choose its lines", name)
+	}
 	var es []entry
 	for _, k := range l.kinds {
 		path, _ := l.tree.Path(name, k)
 		var f *os.File
+		var fw *follower
 		var size int64
 		if follow {
 			var err error
@@ -167,17 +185,35 @@ func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, er
 				if fi, err := f.Stat(); err == nil {
 					size = fi.Size()
 				}
+			} else if !errors.Is(err, os.ErrNotExist) {
+				l.warn("%v", err)
 			}
-			l.followers[path] = &follower{name: name, path: path, f: f, off: size}
+			fw = &follower{name: name, path: path, f: f, off: size}
+			l.followers[path] = fw
 		}
-		if n == 0 {
+		if n == 0 || (unstamped && cutoff != "") {
 			continue
 		}
 		data, err := readBack(path, f, size, max(n, 0), cutoff)
 		if err != nil {
 			return nil, err
 		}
-		es = append(es, split(name, data, cutoff)...)
+		if follow {
+			// A last line still being written is left to the follower, which
+			// prints it whole when it ends.
+			if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
+				fw.off -= int64(len(data) - (i + 1))
+				data = data[:i+1]
+			}
+		}
+		got := split(name, data, cutoff)
+		if unstamped && n > 0 && len(got) > n {
+			got = got[len(got)-n:]
+		}
+		es = append(es, got...)
+	}
+	if unstamped {
+		return es, nil // stdout, then stderr, each cut already
 	}
 	// Merge the streams in time order; lines of one stream keep their order.
 	slices.SortStableFunc(es, func(a, b entry) int { return bytes.Compare(a.stamp, b.stamp) })
@@ -358,6 +394,10 @@ type follower struct {
 	f          *os.File
 	off        int64
 	partial    []byte
+	// last is the file read to its end when the path had moved on and its
+	// successor was not there yet (caught in the middle of a rotation): the
+	// next look starts from it, not from whatever the path names by then.
+	last os.FileInfo
 }
 
 // follow prints what is appended to the followed files until interrupted.
@@ -371,14 +411,15 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 		return err
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	var gone <-chan struct{}
 	if f, ok := l.stdout.(*os.File); ok {
 		gone = hangup(f)
 	}
-	// Without a prefix, a partial line (a prompt) is shown at once; with one,
-	// it waits for its end so that prefixes stay at the start of lines.
-	immediate := !w.prefixed
+	// Following one file without a prefix, a partial line (a prompt) is
+	// shown at once; otherwise a line waits for its end, so that prefixes
+	// stay at the start of lines and two streams do not mix inside one.
+	immediate := !w.prefixed && len(l.followers) == 1
 	known := map[string]bool{}
 	for _, n := range ns {
 		known[n] = true
@@ -436,6 +477,9 @@ func (l *logs) discover(g *grammar, known map[string]bool) {
 // rotated file newer than ours (found by inode: several rotations may have
 // happened since the last look), then the new current one.
 func (f *follower) poll(w *writer, immediate bool) error {
+	if f.f == nil && f.last != nil {
+		return f.successors(w, immediate, f.last)
+	}
 	if f.f == nil {
 		nf, err := os.Open(f.path)
 		if err != nil {
@@ -464,21 +508,28 @@ func (f *follower) poll(w *writer, immediate bool) error {
 }
 
 // successors reads, oldest first, every file of the stream newer than last
-// (which is read), and follows the current one. The writer's renames are not
-// one atomic step, so each file is found in a snapshot of the folder, opened,
-// and checked to be the file of the snapshot; when the writer has moved
-// things meanwhile, the snapshot is taken again.
+// (which is read), and follows the current one. Each file is found in a
+// snapshot of the folder taken under its rotation lock, opened, and checked
+// to be the file of the snapshot; when the writer has rotated since, the
+// snapshot is taken again.
 func (f *follower) successors(w *writer, immediate bool, last os.FileInfo) error {
+	f.last = last
 	for tries := 0; tries < 100; tries++ {
 		type file struct {
 			path string
 			fi   os.FileInfo
 		}
+		// The snapshot is taken under the folder's rotation lock: no
+		// rotation is half done while we look.
 		var snap []file // newest first
+		unlock, lerr := logfile.LockDir(filepath.Dir(f.path), false)
 		for _, p := range logfile.Series(f.path) {
 			if fi, err := os.Stat(p); err == nil {
 				snap = append(snap, file{p, fi})
 			}
+		}
+		if lerr == nil {
+			unlock()
 		}
 		newer := len(snap) // files before this index are newer than last
 		for i, s := range snap {
@@ -488,7 +539,8 @@ func (f *follower) successors(w *writer, immediate bool, last os.FileInfo) error
 			}
 		}
 		if newer == 0 {
-			return nil // nothing newer yet; the current file will come
+			f.last = last // nothing newer yet: look again from here
+			return nil
 		}
 		next := snap[newer-1] // the oldest of the newer ones
 		nf, err := os.Open(next.path)
@@ -499,7 +551,7 @@ func (f *follower) successors(w *writer, immediate bool, last os.FileInfo) error
 			nf.Close()
 			continue // moved under us: look again
 		}
-		f.f, f.off = nf, 0
+		f.f, f.off, f.last = nf, 0, nil
 		if newer-1 == 0 && next.path == f.path {
 			// The current file: follow it from its start.
 			return f.poll(w, immediate)
@@ -511,7 +563,7 @@ func (f *follower) successors(w *writer, immediate bool, last os.FileInfo) error
 		if err != nil {
 			return err
 		}
-		last = next.fi
+		last, f.last = next.fi, next.fi
 	}
 	return nil
 }

@@ -233,6 +233,7 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 // forget removes what a failed first start of name left: its saved
 // environment (secrets included), empty logs, and its lock.
 func forget(t *state.Tree, name string) {
+	t.WaitUnlocked(name, time.Second) // the supervisor that failed may be on its way out
 	f, err := t.TryLock(name)
 	if err != nil {
 		return // something of name runs after all: leave it
