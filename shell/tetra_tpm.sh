@@ -189,8 +189,10 @@ if [ -n "${ZSH_VERSION:-}" ]; then
 		if [ "$(whence -w tpm 2>/dev/null || true)" = "tpm: function" ]; then
 			compdef _tetra_tpm_zsh_complete tpm
 		fi
-		# shellcheck disable=SC2296 # zsh: the array without this hook
-		precmd_functions=("${(@)precmd_functions:#_tetra_tpm_zsh_register}")
+		if (( ${+precmd_functions} )); then
+			# shellcheck disable=SC2296 # zsh: the array without this hook
+			precmd_functions=("${(@)precmd_functions:#_tetra_tpm_zsh_register}")
+		fi
 	}
 else
 	# bash: complete -F with COMP_WORDS, through the shared candidates.
@@ -204,6 +206,8 @@ else
 		done < <(_tetra_tpm_candidates "$COMP_CWORD" "${COMP_WORDS[@]}")
 		if { [ "${COMP_WORDS[0]}" = tpm ] && [ "$COMP_CWORD" -ge 2 ] && [ "${COMP_WORDS[1]}" = start ]; } ||
 			[ "${COMP_WORDS[0]}" = tetra_tpm_start ]; then
+			# Files too: quoted, and folders ending in a slash.
+			compopt -o filenames 2>/dev/null
 			while IFS= read -r _tpm_line; do
 				COMPREPLY+=("$_tpm_line")
 			done < <(compgen -f -- "$_tpm_cur")
