@@ -53,7 +53,7 @@ var commands = map[string]func(){
 	"tpm-log":       func() { os.Exit(logcmd.Main(cli.Std("tpm-log"))) },
 	"tpm-clean":     func() { os.Exit(cleancmd.Main(cli.Std("tpm-clean"))) },
 	"tpm-ecosystem": func() { os.Exit(ecocmd.Main(cli.Std("tpm-ecosystem"))) },
-	"tpm-supervise": func() { os.Exit(supervise.Main(os.Args[1:])) },
+	"tpm-supervise": func() { os.Exit(supervise.Main()) },
 	// A program for the tests: numbered 100-byte lines as fast as it can.
 	"linewriter": linewriter,
 }

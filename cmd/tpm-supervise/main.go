@@ -4,7 +4,7 @@
 //
 // Usage (by tpm-start):
 //
-//	tpm-supervise TREE NAME [--hold]
+//	tpm-supervise PLACEHOLDER (which becomes TREE NAME once it knows them)
 //
 // It links no flag parser and no JavaScript engine, so that each supervisor
 // stays a few MiB of memory.
@@ -16,4 +16,4 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/supervise"
 )
 
-func main() { os.Exit(supervise.Main(os.Args[1:])) }
+func main() { os.Exit(supervise.Main()) }

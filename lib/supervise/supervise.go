@@ -1,12 +1,10 @@
 // Package supervise is tpm-supervise: the one small supervisor each program
 // has (SPEC §6), in the spirit of runit's runsv and s6's s6-supervise.
 //
-// tpm-start runs it in a new session with:
-//
-//	argv   tpm-supervise TREE NAME [--hold]
-//	fd 0   the process's meta line, then EOF
-//	fd 3   NAME's run lock, already held; the program inherits it
-//	fd 4   the status pipe back to tpm-start
+// tpm-start runs it in a new session, with /dev/null for stdout and stderr
+// and a socket for stdin, before it knows what to run (see handoff.go); it
+// then receives NAME's run lock, already held (the program inherits it), and
+// the process's meta line.
 //
 // The rules it keeps:
 //   - it is the program's parent, so the program's PID cannot be reused under
@@ -30,7 +28,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -48,17 +45,6 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
-
-// Fds the supervisor inherits from tpm-start.
-const (
-	LockFd   = 3
-	StatusFd = 4
-)
-
-// HoldFlag (--hold=DURATION) keeps the program launching until a "ready"
-// request, for at most DURATION: tpm-start --wait is checking readiness, and
-// if it goes away without a word the program still becomes online.
-const HoldFlag = "--hold"
 
 // onlineAfter is how long a program must run to count as online.
 const onlineAfter = time.Second
@@ -84,7 +70,8 @@ type sup struct {
 	status *os.File
 
 	outLog, errLog *logfile.Writer
-	outW, errW     *os.File
+	outW, errW     *os.File // the program's stdout and stderr
+	outR, errR     *os.File // their other ends, until the pumps take them
 	pumps          chan struct{}
 	pumped         atomic.Int64 // bytes read from the pipes, to tell a working pump from an idle one
 	writing        atomic.Int32 // pumps inside a log write (which a slow disk can make long)
@@ -113,13 +100,37 @@ type request struct {
 }
 
 // Main runs the supervisor and returns its exit status.
-func Main(args []string) int {
-	s, err := setup(args)
+func Main() int {
+	// Descriptors inherited by accident must not reach the program.
+	proc.CloseOnExecFrom(3)
+	signal.Ignore(syscall.SIGPIPE)
+	// What does not depend on the program is made ready before the
+	// handoff, while tpm-start is still at its own work.
+	s, err := prepare()
+	h, rerr := receive(0)
+	if err == nil {
+		err = rerr
+	}
+	if h == nil && err == nil {
+		return 0 // not needed after all
+	}
+	if h == nil {
+		report(os.NewFile(0, "status"), err)
+		return exit.Code(err)
+	}
+	setTitle(h.tree + " " + h.name)
+	// The answers go on the socket; the program's stdin is /dev/null.
+	if err == nil {
+		err = s.receive(h)
+	}
+	if err == nil {
+		err = s.setup()
+	}
 	if err != nil {
 		// Nothing runs: let go of the run lock before saying so, so that
 		// tpm-start can tidy what it wrote.
-		syscall.Close(LockFd)
-		report(os.NewFile(StatusFd, "status"), err)
+		h.lock.Close()
+		report(s.status, err)
 		return exit.Code(err)
 	}
 	return s.run()
@@ -132,61 +143,70 @@ func report(status *os.File, err error) {
 	}
 }
 
-func setup(args []string) (*sup, error) {
-	if len(args) < 2 {
-		return nil, exit.Errorf(exit.Usage, "usage: tpm-supervise TREE NAME [--hold] (run by tpm-start)")
-	}
+// prepare makes what any supervisor needs: signal handling, /dev/null, its
+// own identity, the pipes for the program's output.
+func prepare() (*sup, error) {
 	s := &sup{
-		tree:  &state.Tree{Root: args[0]},
-		name:  args[1],
 		hold:  onlineAfter,
 		ctlCh: make(chan request, 4),
 		sigCh: make(chan os.Signal, 4),
 	}
-	for _, a := range args[2:] {
-		if v, ok := strings.CutPrefix(a, HoldFlag+"="); ok {
-			if d, err := time.ParseDuration(v); err == nil && d > 0 {
-				s.hold = d
-			}
-		}
-	}
-	// The inherited descriptors must not reach the program, but for the lock,
-	// which is handed on explicitly.
-	syscall.CloseOnExec(LockFd)
-	syscall.CloseOnExec(StatusFd)
-	proc.CloseOnExecFrom(StatusFd + 1)
-	s.lock = os.NewFile(LockFd, "lock")
-	s.status = os.NewFile(StatusFd, "status")
 	signal.Notify(s.sigCh, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	signal.Ignore(syscall.SIGPIPE)
-
-	line, err := io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read the meta line: %w", err)
+	var err error
+	if s.self, err = proc.Self(); err != nil {
+		return s, err
 	}
 	if s.null, err = os.Open(os.DevNull); err != nil {
-		return nil, err
+		return s, err
 	}
-	syscall.Dup2(int(s.null.Fd()), 0)
-	if s.first, err = state.ParseMetaFile("meta line from tpm-start", line); err != nil {
-		return nil, err
-	}
-	if s.spec, err = spec.FromMeta(s.name, s.first); err != nil {
-		return nil, exit.Errorf(exit.DataErr, "%s: %v", s.name, err)
-	}
-	if s.env, err = envfile.Read(s.tree.Env(s.name)); err != nil {
-		return nil, exit.With(exit.NoInput, fmt.Errorf("read environment: %w", err))
-	}
-	if s.self, err = proc.Self(); err != nil {
-		return nil, err
-	}
-	if err := s.openLogs(); err != nil {
-		return nil, exit.With(exit.CantCreate, err)
-	}
-	if err := s.openControl(); err != nil {
-		return nil, exit.With(exit.CantCreate, err)
+	// One pair of pipes for the supervisor's whole life: every run writes to
+	// the same pipes, so nothing is lost across restarts.
+	for _, p := range []struct{ r, w **os.File }{{&s.outR, &s.outW}, {&s.errR, &s.errW}} {
+		if *p.r, *p.w, err = os.Pipe(); err != nil {
+			return s, err
+		}
+		bigPipe((*p.w).Fd())
 	}
 	return s, nil
+}
+
+// receive takes in the handoff: the socket becomes the status line to
+// tpm-start, and stdin /dev/null.
+func (s *sup) receive(h *handoff) error {
+	s.tree, s.name, s.lock = &state.Tree{Root: h.tree}, h.name, h.lock
+	if h.hold > 0 {
+		s.hold = h.hold
+	}
+	st, err := syscall.Dup(0)
+	if err != nil {
+		return err
+	}
+	syscall.CloseOnExec(st)
+	s.status = os.NewFile(uintptr(st), "status")
+	syscall.Dup2(int(s.null.Fd()), 0)
+	if s.first, err = state.ParseMetaFile("meta line from tpm-start", h.line); err != nil {
+		return err
+	}
+	return nil
+}
+
+// setup reads the program's settings and environment and opens its logs and
+// control FIFO.
+func (s *sup) setup() error {
+	var err error
+	if s.spec, err = spec.FromMeta(s.name, s.first); err != nil {
+		return exit.Errorf(exit.DataErr, "%s: %v", s.name, err)
+	}
+	if s.env, err = envfile.Read(s.tree.Env(s.name)); err != nil {
+		return exit.With(exit.NoInput, fmt.Errorf("read environment: %w", err))
+	}
+	if err := s.openLogs(); err != nil {
+		return exit.With(exit.CantCreate, err)
+	}
+	if err := s.openControl(); err != nil {
+		return exit.With(exit.CantCreate, err)
+	}
+	return nil
 }
 
 func (s *sup) openLogs() error {
@@ -198,23 +218,11 @@ func (s *sup) openLogs() error {
 	if s.errLog, err = logfile.Open(s.tree.Err(s.name), opt); err != nil {
 		return err
 	}
-	// One pair of pipes for the supervisor's whole life: every run writes to
-	// the same pipes, so nothing is lost across restarts, and one goroutine
-	// per stream is the only writer of its log.
+	// One goroutine per stream is the only writer of its log.
 	s.pumps = make(chan struct{}, 2)
-	for _, l := range []*logfile.Writer{s.outLog, s.errLog} {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return err
-		}
-		bigPipe(w.Fd())
-		if l == s.outLog {
-			s.outW = w
-		} else {
-			s.errW = w
-		}
-		go s.pump(r, l)
-	}
+	go s.pump(s.outR, s.outLog)
+	go s.pump(s.errR, s.errLog)
+	s.outR, s.errR = nil, nil
 	return nil
 }
 

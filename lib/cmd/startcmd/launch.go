@@ -35,6 +35,7 @@ type job struct {
 	record *meta.Meta
 	lock   *os.File
 	fresh  bool // no record existed: a failed start leaves no files behind
+	more   bool // another job follows
 }
 
 // lockTimeout bounds the wait for a run lock held by another tpm command
@@ -116,6 +117,7 @@ func launchAll(e *cli.Env, g *grammar, t *state.Tree, jobs []*job) error {
 		return err
 	}
 	for i, j := range todo {
+		j.more = i+1 < len(todo)
 		line, err := j.launch(e, g, t)
 		if err != nil {
 			releaseAll(todo[i+1:])
@@ -275,79 +277,56 @@ func companion(name string) (string, error) {
 // the program ends while tpm-start listens.
 type statusPipe struct {
 	*bufio.Reader
-	f *os.File
+	c *net.UnixConn
 }
 
-func (p *statusPipe) Close() error { return p.f.Close() }
+func (p *statusPipe) Close() error { return p.c.Close() }
 
 // spawnTimeout bounds the wait for a supervisor's first word.
 const spawnTimeout = 30 * time.Second
 
-// spawn starts the supervisor in a session of its own, hands it the run lock
-// and the meta line, and reads its answer. The supervisor's stdout and stderr
-// are /dev/null, never the caller's: tpm-start returns at once even when its
-// output is a pipe someone waits on.
+// spawn hands the job to a spare supervisor: the tree, the name, the run
+// lock and the meta line; then it reads the answer. The supervisor's stdout
+// and stderr are /dev/null, never the caller's: tpm-start returns at once
+// even when its output is a pipe someone waits on.
 func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *statusPipe, error) {
 	defer func() { j.lock.Close(); j.lock = nil }()
-	path, err := companion("tpm-supervise")
+	sup, err := takeSpare()
 	if err != nil {
 		return 0, nil, err
 	}
-	statusR, statusW, err := os.Pipe()
+	c := sup.conn
+	_, _, err = c.WriteMsgUnix(supervise.Handoff(t.Root, j.spec.Name, hold), syscall.UnixRights(int(j.lock.Fd())), nil)
+	if err == nil {
+		_, err = c.Write(line.Format())
+	}
+	if err == nil {
+		err = c.CloseWrite()
+	}
 	if err != nil {
-		return 0, nil, err
+		c.Close()
+		return 0, nil, fmt.Errorf("%s: hand it to tpm-supervise: %w", j.spec.Name, err)
 	}
-	specR, specW, err := os.Pipe()
-	if err != nil {
-		return 0, nil, err
+	if j.more {
+		primeSpare() // the next job's supervisor comes up while this one starts its program
 	}
-	args := []string{"tpm-supervise", t.Root, j.spec.Name}
-	if hold > 0 {
-		args = append(args, supervise.HoldFlag+"="+hold.String())
-	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer null.Close()
-	// syscall.ForkExec rather than os/exec, which forks a throwaway child
-	// on first use to test pidfd support: a millisecond of every start.
-	sup, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
-		Dir: "/",
-		// One P is all a supervisor needs, and it starts faster. (The
-		// program's environment is NAME.env, not this one.)
-		Env:   append(os.Environ(), "GOMAXPROCS=1"),
-		Files: []uintptr{specR.Fd(), null.Fd(), null.Fd(), j.lock.Fd(), statusW.Fd()}, // fds 0-4
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	specR.Close()
-	statusW.Close()
-	if err != nil {
-		specW.Close()
-		statusR.Close()
-		return 0, nil, fmt.Errorf("start tpm-supervise: %w", err)
-	}
-	// The supervisor outlives tpm-start; it is not waited for here.
-	_ = sup
-	specW.Write(line.Format())
-	specW.Close()
 
-	statusR.SetReadDeadline(time.Now().Add(spawnTimeout))
-	status := bufio.NewReader(statusR)
+	c.SetReadDeadline(time.Now().Add(spawnTimeout))
+	status := bufio.NewReader(c)
 	answer, err := status.ReadString('\n')
-	statusR.SetReadDeadline(time.Time{})
+	c.SetReadDeadline(time.Time{})
 	f := strings.Fields(answer)
 	switch {
 	case len(f) >= 2 && f[0] == "started":
 		pid, _ := strconv.Atoi(f[1])
-		return pid, &statusPipe{status, statusR}, nil
+		return pid, &statusPipe{status, c}, nil
 	case len(f) >= 2 && f[0] == "failed":
-		statusR.Close()
+		c.Close()
 		code, _ := strconv.Atoi(f[1])
 		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(answer), "failed "+f[1]))
 		return 0, nil, exit.Errorf(code, "%s: %s", j.spec.Name, msg)
 	}
-	statusR.Close()
+	c.Close()
 	if err == nil {
 		err = fmt.Errorf("unexpected answer %q", answer)
 	}

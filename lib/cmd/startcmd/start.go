@@ -91,6 +91,10 @@ Exit codes: 0 ok, 1 already running or not ready, 64 usage, 65 bad name or no PO
 func Main(e *cli.Env) int {
 	// Only fds 0-2 of ours may reach a supervisor (and so a program).
 	proc.CloseOnExecFrom(3)
+	if len(e.Args) > 0 {
+		primeSpare()
+		defer discardSpare()
+	}
 	var g grammar
 	if _, code, done := e.Parse(&g, description); done {
 		return code
