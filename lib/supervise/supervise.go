@@ -119,9 +119,8 @@ func Main() int {
 		return exit.Code(err)
 	}
 	setTitle(h.tree + " " + h.name)
-	// The answers go on the socket; the program's stdin is /dev/null.
-	if err == nil {
-		err = s.receive(h)
+	if rerr := s.receive(h); err == nil {
+		err = rerr
 	}
 	if err == nil {
 		err = s.setup()
@@ -177,17 +176,20 @@ func (s *sup) receive(h *handoff) error {
 	if h.hold > 0 {
 		s.hold = h.hold
 	}
+	// The answers go on the socket; the program's stdin is /dev/null.
 	st, err := syscall.Dup(0)
 	if err != nil {
+		s.status = os.NewFile(0, "status")
 		return err
 	}
 	syscall.CloseOnExec(st)
 	s.status = os.NewFile(uintptr(st), "status")
-	syscall.Dup2(int(s.null.Fd()), 0)
-	if s.first, err = state.ParseMetaFile("meta line from tpm-start", h.line); err != nil {
-		return err
+	if s.null == nil {
+		return errors.New("no /dev/null")
 	}
-	return nil
+	syscall.Dup2(int(s.null.Fd()), 0)
+	s.first, err = state.ParseMetaFile("meta line from tpm-start", h.line)
+	return err
 }
 
 // setup reads the program's settings and environment and opens its logs and
