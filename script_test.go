@@ -58,6 +58,22 @@ var commands = map[string]func(){
 	"linewriter": linewriter,
 }
 
+// scriptCmds are the scripts' own commands. Files of this package that add
+// one register it in an init function.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"waitfor":    cmdWaitfor,
+	"httpget":    cmdHttpget,
+	"alive":      cmdAlive,
+	"metavar":    cmdMetavar,
+	"stranger":   cmdStranger,
+	"expand":     cmdExpand,
+	"exits":      cmdExits,
+	"now":        cmdNow,
+	"procs":      cmdProcs,
+	"unstamp":    cmdUnstamp,
+	"checklines": cmdChecklines,
+}
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, commands)
 }
@@ -93,19 +109,7 @@ func TestScripts(t *testing.T) {
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfor":    cmdWaitfor,
-			"httpget":    cmdHttpget,
-			"alive":      cmdAlive,
-			"metavar":    cmdMetavar,
-			"stranger":   cmdStranger,
-			"expand":     cmdExpand,
-			"exits":      cmdExits,
-			"now":        cmdNow,
-			"procs":      cmdProcs,
-			"unstamp":    cmdUnstamp,
-			"checklines": cmdChecklines,
-		},
+		Cmds: scriptCmds,
 	})
 }
 
