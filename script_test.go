@@ -210,6 +210,7 @@ const defaultWait = 20 * time.Second
 //	waitfor gone PID                the process has ended
 //	waitfor port PORT               something accepts TCP connections on PORT
 //	waitfor free PORT               nothing listens on PORT
+//	waitfor group PGID N            N live processes are in group PGID
 func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("usage: waitfor does not support !")
@@ -280,6 +281,21 @@ func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			l.Close()
 			return true, ""
+		}
+	case "group":
+		if len(args) != 3 {
+			ts.Fatalf("usage: waitfor group PGID N")
+		}
+		pgid, n := atoi(ts, args[1]), atoi(ts, args[2])
+		cond = func() (bool, string) {
+			all, _ := proc.All()
+			got := 0
+			for _, in := range all {
+				if in.PGID == pgid && !in.Zombie {
+					got++
+				}
+			}
+			return got == n, fmt.Sprintf("%d in the group", got)
 		}
 	default:
 		ts.Fatalf("waitfor: unknown condition %q", args[0])

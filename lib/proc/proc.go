@@ -47,7 +47,7 @@ const legacyWindow = 2 * time.Second
 // token equals token, or, when token is empty, it started within two seconds
 // of startUnix. It returns ok=false for a gone process or a stranger.
 func Ours(pid int, token string, startUnix int64) (Info, bool) {
-	if pid <= 0 {
+	if !valid(pid) {
 		return Info{}, false
 	}
 	in, err := Stat(pid)
@@ -70,54 +70,40 @@ func Alive(pid int, token string, startUnix int64) (Info, bool) {
 	return in, ok && !in.Zombie
 }
 
-// Signal sends sig to pid only if its token still matches. It reports
-// whether the process was ours (and so signalled).
+// Signal sends sig to pid alone, only if its token still matches (see
+// signal.go for who may be signalled). It reports whether the process was
+// ours (and so signalled).
 func Signal(pid int, token string, startUnix int64, sig syscall.Signal) (bool, error) {
-	p, err := os.FindProcess(pid) // on Linux this holds a pidfd: no reuse after the check
-	if err != nil {
+	err := signalPinned(pid, func() bool {
+		_, ok := Ours(pid, token, startUnix)
+		return ok
+	}, sig)
+	if errors.Is(err, ErrNotOurs) {
 		return false, nil
 	}
+	return err == nil, err
+}
+
+// signalPinned sends sig to pid when check, made while the PID is pinned,
+// holds. On Linux os.FindProcess holds a pidfd, and the signal goes through
+// it: a PID that is reused after the check cannot receive it.
+func signalPinned(pid int, check func() bool, sig syscall.Signal) error {
+	if !valid(pid) {
+		return ErrNotOurs
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return nil
+	}
 	defer p.Release()
-	if _, ok := Ours(pid, token, startUnix); !ok {
-		return false, nil
+	if !check() {
+		return ErrNotOurs
 	}
 	err = p.Signal(sig)
 	if errors.Is(err, os.ErrProcessDone) {
-		return false, nil
+		return nil
 	}
-	return err == nil, err
-}
-
-// SignalGroup sends sig to the process group led by pid, only if the leader
-// is still ours. The leader must be alive (or a zombie): a group is only
-// signalled through a verified leader.
-func SignalGroup(pid int, token string, startUnix int64, sig syscall.Signal) (bool, error) {
-	in, ok := Ours(pid, token, startUnix)
-	if !ok || in.PGID != pid {
-		return false, nil
-	}
-	err := syscall.Kill(-pid, sig)
-	if errors.Is(err, syscall.ESRCH) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// Members returns the processes of group pgid other than its leader that
-// started no earlier than since: the leftovers of a group whose leader has
-// ended. A process that started before the group's leader cannot belong to it.
-func Members(pgid int, since time.Time) ([]Info, error) {
-	all, err := All()
-	if err != nil {
-		return nil, err
-	}
-	var out []Info
-	for _, in := range all {
-		if in.PGID == pgid && in.PID != pgid && !in.Zombie && !in.Started().Before(since.Add(-legacyWindow)) {
-			out = append(out, in)
-		}
-	}
-	return out, nil
+	return err
 }
 
 // Usage is the summed CPU time and resident memory of a group of processes.

@@ -3,6 +3,7 @@ package proc
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -53,7 +54,11 @@ func All() ([]Info, error) {
 	}
 	out := make([]Info, 0, len(ks))
 	for i := range ks {
-		out = append(out, fromKinfo(&ks[i]))
+		in := fromKinfo(&ks[i])
+		if sid, err := unix.Getsid(in.PID); err == nil {
+			in.SID = sid
+		}
+		out = append(out, in)
 	}
 	return out, nil
 }
@@ -101,4 +106,15 @@ func BootTime() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(tv.Unix())
+}
+
+// tokenStart is when the process a token was taken from started.
+func tokenStart(token string) (time.Time, bool) {
+	sec, usec, ok := strings.Cut(token, ".")
+	s, err1 := strconv.ParseInt(sec, 10, 64)
+	u, err2 := strconv.ParseInt(usec, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(s, u*1000), true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -177,3 +178,17 @@ func WaitGone(pid int, token string, startUnix int64, timeout time.Duration) boo
 
 // BootTime is when the system booted.
 func BootTime() time.Time { return bootTime() }
+
+// tokenStart is when the process a token was taken from started, if the
+// token is of this boot.
+func tokenStart(token string) (time.Time, bool) {
+	ticks, boot, ok := strings.Cut(token, "@")
+	if !ok || boot != bootID() {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(ticks, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return bootTime().Add(time.Duration(n) * time.Second / clockTicks), true
+}

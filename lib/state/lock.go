@@ -9,13 +9,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/proc"
 )
 
 // The run lock, run/NAME.lock, is taken by tpm-start before anything of NAME
-// is written, handed to the supervisor, and inherited by the program (as
-// s6-supervise's lock-fd): while anything of NAME is alive, the lock is held,
-// whatever the pid files say. tpm-clean takes it to prove that nothing of
-// NAME is alive before it removes NAME's files.
+// is written and handed to the supervisor, which holds it for its whole life
+// (as s6-supervise's lock): while a supervisor of NAME lives, or a command
+// is changing NAME's files, the lock is held. The program does not inherit
+// it (SPEC §12): a descendant that escapes the program's group must never
+// keep the name locked. Whether the program runs without its supervisor
+// comes from its recorded identity (PID and token) instead. tpm-clean takes
+// the lock, and checks that identity, before it removes NAME's files.
 
 // ErrLocked is returned when another process holds a lock.
 var ErrLocked = errors.New("locked")
@@ -86,26 +90,23 @@ func (t *Tree) Held(name string) bool {
 }
 
 // WaitUnlocked waits until nothing holds NAME's run lock, or the timeout
-// passes, and reports whether the lock came free. It sleeps in flock(2) in a
-// goroutine: no polling.
+// passes, and reports whether the lock came free. It polls with a
+// non-blocking flock: a blocking one left in a goroutine after a timeout
+// would later take the lock and hold it, and closing the file under it does
+// not wake it.
 func (t *Tree) WaitUnlocked(name string, timeout time.Duration) bool {
-	f, err := os.OpenFile(t.Lock(name), os.O_RDONLY, 0)
+	f, err := os.OpenFile(t.Lock(name), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return true
 	}
-	done := make(chan error, 1)
-	go func() { done <- flock(f, unix.LOCK_SH) }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		f.Close()
-		return err == nil
-	case <-timer.C:
-		// The goroutine stays blocked in flock until the lock comes free or
-		// the process exits; closing f under it would not wake it.
-		return false
-	}
+	defer f.Close()
+	return proc.PollUntil(time.Now().Add(timeout), func() bool {
+		if flock(f, unix.LOCK_SH|unix.LOCK_NB) != nil {
+			return false
+		}
+		flock(f, unix.LOCK_UN)
+		return true
+	})
 }
 
 // editLockTimeout bounds the wait for the edit lock; a holder keeps it for the

@@ -112,7 +112,6 @@ func (t *Tree) Pid(name string) string  { return filepath.Join(t.Root, PidsDir, 
 func (t *Tree) Out(name string) string  { return filepath.Join(t.Root, LogsDir, name+".out") }
 func (t *Tree) Err(name string) string  { return filepath.Join(t.Root, LogsDir, name+".err") }
 func (t *Tree) Lock(name string) string { return filepath.Join(t.Root, RunDir, name+".lock") }
-func (t *Tree) Ctl(name string) string  { return filepath.Join(t.Root, RunDir, name+".ctl") }
 
 // Path returns the path of one kind of file of name: meta, env, pid, out or
 // err.

@@ -37,7 +37,7 @@ func (o outcome) clean() bool {
 // ended.
 func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
 	ws := s.wait()
-	s.ended = true
+	s.ended, s.reaped = true, true
 	o := outcome{uptime: time.Since(s.started)}
 	if ws.Signaled() {
 		o.sig = ws.Signal()
@@ -51,36 +51,17 @@ func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
 // clearGroup ends the processes left in the program's group after its
 // leader ended (a shell script's children, say): sig and CONT, a polled
 // grace, then KILL. Left alone they would hold the program's port and make
-// the next run fail.
-//
-// The leader is reaped by now, so the group is no longer signalled as a
-// whole: kill(-pgid, 0) only tells whether anyone is left (while members
-// live, nobody else can get the group's ID), and each member found is then
-// signalled on its own, after its start-time token is checked.
+// the next run fail. Which of them may be signalled is lib/proc's rule: the
+// members of the group in the supervisor's session that started with or
+// after the program, each checked again as it is signalled.
 func (s *sup) clearGroup(sig syscall.Signal, grace time.Duration) {
-	if syscall.Kill(-s.pid, 0) == syscall.ESRCH {
-		return // the common case: nothing left, and no need to look
-	}
-	members := func() []proc.Info {
-		ms, _ := proc.Members(s.pid, s.started)
-		return ms
-	}
-	for _, round := range []struct {
-		sig  syscall.Signal
-		wait time.Duration
-	}{{sig, grace}, {syscall.SIGKILL, 5 * time.Second}} {
-		ms := members()
-		if len(ms) == 0 {
-			return
-		}
-		if round.sig != 0 {
-			for _, m := range ms {
-				proc.Signal(m.PID, m.Token, 0, round.sig)
-				proc.Signal(m.PID, m.Token, 0, syscall.SIGCONT)
-			}
-		}
-		proc.PollUntil(time.Now().Add(round.wait), func() bool { return len(members()) == 0 })
-	}
+	s.child().ClearLeftovers(sig, grace)
+}
+
+// child is the claim on the current run: the supervisor's own child, whose
+// group is in the supervisor's session.
+func (s *sup) child() proc.Claim {
+	return proc.Claim{PID: s.pid, Token: s.token, Start: s.started.Unix(), Session: s.self.SID, Child: !s.reaped}
 }
 
 func (s *sup) stopSignal(name string) syscall.Signal {
@@ -174,7 +155,7 @@ func (s *sup) failedStart(err error) (time.Duration, bool) {
 			m.Set(state.KeyState, state.Errored)
 			m.Set(keyError, err.Error())
 		})
-		s.tree.RemovePid(s.name)
+		s.writePid(false)
 		return 0, false
 	}
 	s.restarts++
@@ -207,7 +188,7 @@ func (s *sup) record(o outcome, st string, removePid bool) {
 		s.drainLogs() // final: the whole output is in the log before the record says so
 	}
 	if removePid {
-		s.tree.RemovePid(s.name)
+		s.writePid(false)
 	}
 	s.editMeta(func(m *meta.Meta) {
 		m.Set(state.KeyState, st)
@@ -243,21 +224,25 @@ func describe(o outcome) string {
 // taken down: the process is then meant to run again.
 func (s *sup) stop(r request, removePid bool) {
 	grace := s.spec.KillTimeout
-	if r.timeout > 0 {
+	if r.timeout >= 0 {
 		grace = r.timeout
 	}
 	if s.ended {
 		// Between two runs: nothing runs, nothing to signal.
 		s.drainLogs()
 		if removePid {
-			s.tree.RemovePid(s.name)
+			s.writePid(false)
 		}
 		s.editMeta(func(m *meta.Meta) { m.Set(state.KeyState, state.Stopped) })
 		return
 	}
 	sig := s.stopSignal(r.sig)
-	syscall.Kill(-s.pid, sig)
-	syscall.Kill(-s.pid, syscall.SIGCONT)
+	if grace <= 0 {
+		sig = syscall.SIGKILL // no grace at all: KILL at once
+	}
+	c := s.child()
+	c.SignalGroup(sig)
+	c.SignalGroup(syscall.SIGCONT)
 	deadline := time.Now().Add(grace)
 	// Most programs end at once; record "stopping" only for those that take
 	// their time, and spare the quick stop a write.
@@ -273,7 +258,7 @@ wait:
 		case <-quick.C:
 			s.setState(state.Stopping)
 		case <-killed.C:
-			syscall.Kill(-s.pid, syscall.SIGKILL)
+			c.SignalGroup(syscall.SIGKILL)
 			<-s.exitCh
 			break wait
 		}
@@ -294,7 +279,7 @@ func (s *sup) shutdown() {
 	s.closeStatus()
 	s.drainLogs()
 	if s.ctl != nil {
-		os.Remove(s.tree.Ctl(s.name))
+		os.Remove(s.tree.Ctl(s.name, s.self.PID))
 		s.ctl.Close()
 		s.ctl = nil
 	}

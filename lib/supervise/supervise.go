@@ -17,8 +17,11 @@
 //     a restart loses no output, and it writes them to the logs itself;
 //   - it sleeps in blocking reads and waits: no polling while the program is
 //     quiet;
-//   - it takes requests on its control FIFO, run/NAME.ctl: "stop [SIGNAL
-//     [TIMEOUT_MS]]" and "ready";
+//   - it takes requests on its own control FIFO, run/NAME.PID.ctl: "stop
+//     [SIGNAL|- [TIMEOUT_MS|-]]" and "ready";
+//   - it holds NAME's run lock for its whole life; its program does not
+//     inherit it, nor any signal disposition or mask of the supervisor's
+//     (sigstate.go);
 //   - TERM or INT to the supervisor itself (a shutdown, a logout) take the
 //     program down but keep the pid file, so the process shows as stale and
 //     `tpm-start --stale` brings it back; HUP reopens the log files.
@@ -88,22 +91,28 @@ type sup struct {
 	started time.Time
 	exitCh  chan error
 	ended   bool // the program has ended (and may be a zombie)
+	reaped  bool // and has been reaped: its PID is no longer ours
 
 	quick    int // failures in a row, each within MinUptime of its start
 	restarts int
+
+	// Records that could not be written (a full disk), for catchUp.
+	behind    []func(*meta.Meta)
+	pidBehind bool
 }
 
 type request struct {
 	kind    string
 	sig     string
-	timeout time.Duration
+	timeout time.Duration // the grace before KILL; negative: the program's own
 }
 
 // Main runs the supervisor and returns its exit status.
 func Main() int {
+	unblockSignals()
 	// Descriptors inherited by accident must not reach the program.
 	proc.CloseOnExecFrom(3)
-	signal.Ignore(syscall.SIGPIPE)
+	resetSignals()
 	// What does not depend on the program is made ready before the
 	// handoff, while tpm-start is still at its own work.
 	s, err := prepare()
@@ -249,9 +258,9 @@ func (s *sup) pump(r *os.File, l *logfile.Writer) {
 	}
 }
 
-// openControl creates run/NAME.ctl and reads requests from it.
+// openControl creates run/NAME.PID.ctl and reads requests from it.
 func (s *sup) openControl() error {
-	path := s.tree.Ctl(s.name)
+	path := s.tree.Ctl(s.name, s.self.PID)
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeNamedPipe == 0 {
 		os.Remove(path)
 	}
@@ -260,16 +269,24 @@ func (s *sup) openControl() error {
 	}
 	// Read and write: the FIFO then never reads EOF between two writers, and
 	// a writer's non-blocking open succeeds exactly while we are alive.
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return fmt.Errorf("control fifo: %w", err)
 	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		f.Close()
+		return fmt.Errorf("control fifo: %s is not a FIFO", path)
+	}
 	s.ctl = f
 	go func() {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if r, ok := parseRequest(sc.Text()); ok {
-				s.ctlCh <- r
+		r := bufio.NewReaderSize(f, state.MaxRequest)
+		for {
+			line, err := state.ReadRequest(r)
+			if err != nil {
+				return
+			}
+			if req, ok := parseRequest(line); ok {
+				s.ctlCh <- req
 			}
 		}
 	}()
@@ -281,7 +298,7 @@ func parseRequest(line string) (request, bool) {
 	if len(f) == 0 {
 		return request{}, false
 	}
-	r := request{kind: f[0]}
+	r := request{kind: f[0], timeout: -1}
 	switch r.kind {
 	case "ready":
 	case "stop":
@@ -310,10 +327,16 @@ func (s *sup) run() int {
 		return exit.Code(err)
 	}
 	fmt.Fprintf(s.status, "started %d %s\n", s.pid, s.token)
-	var backoff <-chan time.Time
+	var backoff, retry <-chan time.Time
 	online := time.After(s.hold)
 	for {
+		if retry == nil && (s.pidBehind || len(s.behind) > 0) {
+			retry = time.After(catchUpEvery)
+		}
 		select {
+		case <-retry:
+			retry = nil
+			s.catchUp()
 		case err := <-s.exitCh:
 			online = nil
 			delay, again := s.ended_(err)
@@ -361,7 +384,7 @@ func (s *sup) run() int {
 			// Taken down with the machine or the session: stop the program
 			// but keep the pid file, so that it shows as stale and
 			// `tpm-start --stale` brings it back.
-			s.stop(request{kind: "stop"}, false)
+			s.stop(request{kind: "stop", timeout: -1}, false)
 			s.shutdown()
 			return 0
 		}
@@ -380,7 +403,7 @@ func (s *sup) start(first bool) error {
 	attr := &syscall.ProcAttr{
 		Dir:   s.spec.Cwd,
 		Env:   s.env,
-		Files: []uintptr{s.null.Fd(), s.outW.Fd(), s.errW.Fd(), s.lock.Fd()}, // the lock is the program's fd 3
+		Files: []uintptr{s.null.Fd(), s.outW.Fd(), s.errW.Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}
 	pid, err := syscall.ForkExec(path, argv, attr)
@@ -389,16 +412,16 @@ func (s *sup) start(first bool) error {
 		pid, err = syscall.ForkExec("/bin/sh", append([]string{"sh"}, argv...), attr)
 	}
 	if err != nil {
-		return startError(path, err)
+		return startError(path, s.spec.Cwd, err)
 	}
-	s.pid, s.ended = pid, false
+	s.pid, s.ended, s.reaped = pid, false, false
 	in, err := proc.Stat(s.pid) // the child is ours and unreaped: this cannot fail but for /proc itself
 	if err != nil {
 		s.killNow()
 		return fmt.Errorf("read the program's start time: %w", err)
 	}
 	s.token, s.started = in.Token, time.Now()
-	err = s.tree.WritePid(s.name, s.pid)
+	err = s.writePid(true)
 	if err == nil {
 		if first {
 			err = s.writeFirst(s.runFields)
@@ -450,13 +473,19 @@ func (s *sup) wait() syscall.WaitStatus {
 	}
 }
 
-// startError says why exec failed. ENOENT for a file that exists means its
-// #! interpreter is missing: say that rather than "no such file".
-func startError(path string, err error) error {
+// startError says why exec failed. ENOENT may be the working folder's
+// (removed since the start) or, for a file that exists, its #! interpreter:
+// say which rather than "no such file".
+func startError(path, cwd string, err error) error {
 	code := exit.Failure
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		code = exit.NoInput
+		if cwd != "" {
+			if fi, serr := os.Stat(cwd); serr != nil || !fi.IsDir() {
+				return exit.Errorf(code, "cannot start %s: its working folder %s is gone", path, cwd)
+			}
+		}
 		if interp := shebang(path); interp != "" {
 			if _, serr := os.Stat(path); serr == nil {
 				return exit.Errorf(code, "cannot start %s: its interpreter %s was not found", path, interp)
@@ -521,9 +550,9 @@ func ownedBySpec(k string) bool {
 
 // killNow kills a program the supervisor cannot record, and reaps it.
 func (s *sup) killNow() {
-	syscall.Kill(-s.pid, syscall.SIGKILL)
+	s.child().SignalGroup(syscall.SIGKILL)
 	s.wait()
-	s.ended = true
+	s.ended, s.reaped = true, true
 }
 
 func (s *sup) setState(st string) error {
@@ -533,19 +562,63 @@ func (s *sup) setState(st string) error {
 // editMeta changes the meta line under the edit lock. A meta file removed
 // by hand while the program runs is written again from what the supervisor
 // knows, so that the process stays visible and stoppable.
+//
+// An edit that cannot be written (a full disk) is kept, and applied with
+// the next one that can, or by catchUp: the record is never left behind
+// once writing works again.
 func (s *sup) editMeta(fn func(*meta.Meta)) error {
-	err := s.tree.EditMeta(s.name, func(m *meta.Meta) error { fn(m); return nil })
+	edits := append(s.behind, fn)
+	apply := func(m *meta.Meta) {
+		for _, f := range edits {
+			f(m)
+		}
+	}
+	err := s.tree.EditMeta(s.name, func(m *meta.Meta) error { apply(m); return nil })
 	if errors.Is(err, state.ErrNoProcess) {
 		err = s.writeFirst(func(m *meta.Meta) {
 			s.runFields(m)
-			fn(m)
+			apply(m)
 		})
 	}
 	if err != nil {
-		s.note(err)
+		if len(s.behind) == 0 {
+			s.note(err) // once per outage
+		}
+		s.behind = edits
+		return err
 	}
+	s.behind = nil
+	return nil
+}
+
+// writePid writes or removes the pid file as the current run wants it,
+// remembering a failure for catchUp.
+func (s *sup) writePid(running bool) error {
+	var err error
+	if running {
+		err = s.tree.WritePid(s.name, s.pid)
+	} else {
+		err = s.tree.RemovePid(s.name)
+	}
+	s.pidBehind = err != nil
 	return err
 }
+
+// catchUp writes what earlier writes could not. It reports whether the
+// records are up to date.
+func (s *sup) catchUp() bool {
+	if s.pidBehind {
+		s.writePid(!s.ended)
+	}
+	if len(s.behind) > 0 {
+		s.editMeta(func(*meta.Meta) {})
+	}
+	return !s.pidBehind && len(s.behind) == 0
+}
+
+// catchUpEvery is how often a supervisor whose records fell behind tries to
+// write them again.
+const catchUpEvery = 2 * time.Second
 
 // note records a problem of the supervisor's own in the error log.
 func (s *sup) note(err error) {

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
-	"github.com/tetra-toolkit/tpm/lib/cmd/stopcmd"
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/meta"
@@ -30,6 +29,7 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/proc"
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
+	"github.com/tetra-toolkit/tpm/lib/stop"
 )
 
 type grammar struct {
@@ -207,7 +207,7 @@ func (c *cleaner) files(name string) []string {
 	out := []string{t.Meta(name), t.Env(name), t.Pid(name)}
 	out = append(out, logfile.Series(t.Out(name))...)
 	out = append(out, logfile.Series(t.Err(name))...)
-	return append(out, t.Ctl(name))
+	return append(out, t.CtlFiles(name)...)
 }
 
 // delete removes every file of a named process, stopping it first with --stop.
@@ -224,7 +224,7 @@ func (c *cleaner) delete(name string) {
 			}
 			return
 		}
-		if _, err := stopcmd.Stop(c.t, name, stopcmd.Options{}); err != nil {
+		if _, err := stop.Stop(c.t, name, stop.Options{}); err != nil {
 			c.fail(err)
 			return
 		}
@@ -283,9 +283,16 @@ func (c *cleaner) tidy() {
 				}
 			})
 		}
-		// A control FIFO left by a supervisor that was killed.
-		if _, err := os.Lstat(c.t.Ctl(n)); err == nil {
-			c.locked(n, func(*os.File) { c.remove(c.t.Ctl(n)) })
+		// Control FIFOs left by supervisors that were killed: nobody
+		// reads them.
+		for _, p := range c.t.CtlFiles(n) {
+			if state.DeadCtl(p) {
+				c.locked(n, func(*os.File) {
+					if state.DeadCtl(p) {
+						c.remove(p)
+					}
+				})
+			}
 		}
 	}
 
@@ -313,8 +320,8 @@ func (c *cleaner) tidy() {
 	scan(state.PidsDir, suffixed(".pid"))
 	scan(state.LogsDir, logName)
 	scan(state.RunDir, func(b string) (string, bool) {
-		if n, ok := suffixed(".ctl")(b); ok {
-			return n, true
+		if n, _, ok := state.CtlName(b); ok {
+			return n, names.Valid(n)
 		}
 		return suffixed(".lock")(b)
 	})

@@ -92,9 +92,7 @@ func run(e *cli.Env, g *grammar) error {
 			e.Warnf("cannot measure CPU and memory: %v", err)
 		}
 		for i := range rows {
-			if rows[i].r.ProgAlive {
-				rows[i].usage = usage[rows[i].r.Prog.PGID]
-			}
+			rows[i].usage = usageOf(rows[i].r, usage)
 		}
 	}
 	switch {
@@ -193,4 +191,18 @@ func writeJSON(e *cli.Env, rows []row) error {
 	b.WriteString("]\n")
 	_, err := fmt.Fprint(e.Stdout, b.String())
 	return err
+}
+
+// usageOf is the CPU and memory of a record's program: its whole group when
+// it leads one (a shell script's children count), else the program alone. A
+// program that does not lead its group (one the bash TPM started with its
+// shell's group, say) shares it with processes that are not its own.
+func usageOf(r *state.Record, groups map[int]proc.Usage) proc.Usage {
+	switch {
+	case !r.ProgAlive:
+		return proc.Usage{}
+	case r.Prog.PGID == r.Prog.PID:
+		return groups[r.Prog.PGID]
+	}
+	return proc.Usage{CPU: r.Prog.CPU, RSS: r.Prog.RSS, N: 1}
 }
