@@ -33,6 +33,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +50,24 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
+
+// settle gives back to the system the memory that starts and ends of the
+// program left behind, once the supervisor waits: for a back-off, or with
+// the program online. Each start and end makes garbage (the environment
+// copied for exec, records read and written), and the runtime collects
+// only once its heap has grown to 4 MiB, then keeps the pages: a supervisor
+// of a program that crashed 300 times held 7 MiB instead of 3. A collection
+// costs about a millisecond, so it runs only when the heap holds more than
+// settleAbove.
+func settle() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapSys-ms.HeapReleased > settleAbove {
+		debug.FreeOSMemory()
+	}
+}
+
+const settleAbove = 1 << 20
 
 // onlineAfter is how long a program must run to count as online.
 const onlineAfter = time.Second
@@ -345,6 +365,7 @@ func (s *sup) run() int {
 				return 0
 			}
 			backoff = time.After(delay)
+			settle()
 		case <-backoff:
 			backoff = nil
 			if err := s.start(false); err != nil {
@@ -362,6 +383,8 @@ func (s *sup) run() int {
 			online = nil
 			if s.setState(state.Online) != nil {
 				online = time.After(time.Second) // try again
+			} else {
+				settle()
 			}
 		case r := <-s.ctlCh:
 			switch r.kind {
