@@ -202,12 +202,8 @@ func (s *sup) record(o outcome, st string, removePid bool) {
 		}
 		m.SetInt(state.KeyExitTime, time.Now().Unix())
 	})
-	if s.status != nil {
-		// tpm-start --wait is listening: the program did not make it.
-		if _, err := s.status.WriteString("ended " + describe(o) + "\n"); err != nil {
-			s.closeStatus()
-		}
-	}
+	// tpm-start --wait may be listening: the program did not make it.
+	s.tell("ended " + describe(o))
 }
 
 func describe(o outcome) string {

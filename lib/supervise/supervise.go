@@ -393,6 +393,8 @@ func (s *sup) run() int {
 				if !s.ended && s.setState(state.Online) != nil {
 					online = time.After(time.Second)
 				}
+				// tpm-start --wait returns once the record says so.
+				s.tell("online")
 			case "stop":
 				s.stop(r, true)
 				s.shutdown()
@@ -646,6 +648,16 @@ const catchUpEvery = 2 * time.Second
 // note records a problem of the supervisor's own in the error log.
 func (s *sup) note(err error) {
 	s.errLog.Note(err.Error())
+}
+
+// tell writes a line to tpm-start, while it listens.
+func (s *sup) tell(line string) {
+	if s.status == nil {
+		return
+	}
+	if _, err := s.status.WriteString(line + "\n"); err != nil {
+		s.closeStatus()
+	}
 }
 
 func (s *sup) closeStatus() {

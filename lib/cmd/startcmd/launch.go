@@ -338,6 +338,7 @@ func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *s
 // timeout passes, it prints the last lines of the program's stderr.
 func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *statusPipe, timeout time.Duration) error {
 	ended := make(chan string, 1)
+	online := make(chan struct{}, 1)
 	go func() {
 		for {
 			line, err := status.ReadString('\n')
@@ -345,12 +346,29 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *statusPipe, time
 				ended <- "its supervisor ended"
 				return
 			}
-			if how, ok := strings.CutPrefix(strings.TrimSpace(line), "ended "); ok {
+			line = strings.TrimSpace(line)
+			if line == "online" {
+				online <- struct{}{}
+			}
+			if how, ok := strings.CutPrefix(line, "ended "); ok {
 				ended <- "it ended (" + how + ")"
 				return
 			}
 		}
 	}()
+	// ready tells the supervisor, and returns once it has recorded it, so
+	// that whoever runs tpm-ls next sees the program online.
+	ready := func() error {
+		if _, err := t.Request(s.Name, "ready"); err != nil {
+			return nil
+		}
+		select {
+		case <-online:
+		case <-ended:
+		case <-time.After(readyAck):
+		}
+		return nil
+	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	var tick <-chan time.Time
@@ -364,8 +382,7 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *statusPipe, time
 	}
 	for {
 		if s.Port > 0 && accepts(s.Port) {
-			t.Request(s.Name, "ready")
-			return nil
+			return ready()
 		}
 		select {
 		case how := <-ended:
@@ -378,8 +395,7 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *statusPipe, time
 			t.Request(s.Name, "ready")
 			return failWait(e, t, s.Name, fmt.Sprintf("%s: not accepting connections on port %d after %v", s.Name, s.Port, timeout))
 		case <-up:
-			t.Request(s.Name, "ready")
-			return nil
+			return ready()
 		case <-tick:
 		}
 	}
@@ -395,6 +411,10 @@ func accepts(p int) bool {
 	}
 	return false
 }
+
+// readyAck bounds the wait for the supervisor to record that its program is
+// ready.
+const readyAck = 2 * time.Second
 
 // stderrLines is how much of the program's stderr a failed --wait shows.
 const stderrLines = 10
