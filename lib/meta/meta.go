@@ -3,15 +3,18 @@
 //
 // The rules:
 //   - keys match [a-z_][a-z0-9_]*;
-//   - a value made only of [A-Za-z0-9_@%+=:,./-] is written bare, any other
-//     value in single quotes, each quote inside it written as the shell idiom
-//     quote, backslash, quote, quote; so bash and zsh read back the same
-//     string and run nothing;
+//   - a value made only of [A-Za-z0-9_@%+=:,./-] is written bare (unless
+//     zsh would expand an '=' in it, see Quote), any other value in single
+//     quotes, each quote inside it written as the shell idiom quote,
+//     backslash, quote, quote; so bash and zsh read back the same string and
+//     run nothing;
+//   - no key is a name zsh keeps for itself (Reserved);
 //   - no value holds a newline or a NUL byte;
 //   - the required fields come first, in the order of Required; every other
 //     field keeps its place, so annotations by other tools survive a rewrite;
 //   - a reader takes what the older bash TPM wrote as it is: bare or quoted
-//     values, no type field, trailing blanks, no final newline.
+//     values, no type field, trailing blanks, no final newline; CheckLine
+//     tells whether such a file is also safe to eval as it stands.
 package meta
 
 import (
@@ -103,21 +106,14 @@ func ValidKey(k string) bool {
 	return true
 }
 
-// zshSpecial lists lower-case names that zsh treats specially: assigning to
-// them with eval fails (read-only) or changes the shell (path is $PATH).
-// tpm refuses them as keys so that the line stays safe to eval in zsh.
-var zshSpecial = []string{
-	"_", "argv", "cdpath", "fignore", "fpath", "histchars", "mailpath", "manpath",
-	"module_path", "path", "pipestatus", "prompt", "psvar", "signals", "status", "watch",
-}
-
 // CheckKey returns an error when k cannot be a key of a meta line written by
-// tpm: a bad name, or a name that zsh would not take as a plain variable.
+// tpm: a bad name, or a name that zsh would not take as a plain variable
+// (see Reserved).
 func CheckKey(k string) error {
 	if !ValidKey(k) {
 		return fmt.Errorf("bad key %q: keys match [a-z_][a-z0-9_]*", k)
 	}
-	if slices.Contains(zshSpecial, k) {
+	if Reserved(k) {
 		return fmt.Errorf("bad key %q: zsh reserves that name, so the line would not be safe to eval", k)
 	}
 	return nil
@@ -218,16 +214,19 @@ func safeByte(c byte) bool {
 
 // Quote returns v as a shell word: bare when it is made only of safe bytes,
 // in single quotes otherwise.
+//
+// Safe bytes are not always enough: zsh expands an unquoted =cmd to the
+// path of cmd at the start of a word and, in an assignment, after each ':'
+// (x=a:=ls gives a:/usr/bin/ls; x==nosuchcmd makes the eval fail), and with
+// magic_equal_subst after the '=' of a word like k==ls too. So a value that
+// starts with '=' or holds ":=" or "==" is quoted as well.
 func Quote(v string) string {
 	if v == "" {
 		return "''"
 	}
-	safe := true
-	for i := 0; i < len(v); i++ {
-		if !safeByte(v[i]) {
-			safe = false
-			break
-		}
+	safe := v[0] != '=' && !strings.Contains(v, ":=") && !strings.Contains(v, "==")
+	for i := 0; safe && i < len(v); i++ {
+		safe = safeByte(v[i])
 	}
 	if safe {
 		return v

@@ -3,12 +3,16 @@
 //
 // Usage:
 //
-//	tpm-meta NAME                         print the meta line
+//	tpm-meta NAME                         print the meta line, in canonical form
 //	tpm-meta NAME KEY...                  print each value on its own line
 //	tpm-meta NAME KEY=VALUE...            set fields, atomically
 //	tpm-meta --json NAME                  the fields as a JSON object
 //	tpm-meta --path NAME [meta|env|pid|out|err]   print file paths
 //	tpm-meta --check FILE...              validate meta files
+//
+// The printed line is always formatted anew, never the file's bytes, so that
+// eval "$(tpm-meta NAME)" is safe whatever a hand edit put in the file;
+// --check also refuses a file whose bytes would not be safe to eval.
 package metacmd
 
 import (
@@ -32,12 +36,12 @@ type grammar struct {
 
 const description = `Print or set the fields of a process's meta line.
 
-  tpm-meta NAME                  print the meta line
+  tpm-meta NAME                  print the meta line, quoted so that eval of it is safe
   tpm-meta NAME KEY...           print each value on its own line (exit 1 if a key is missing)
   tpm-meta NAME KEY=VALUE...     set fields, atomically; other fields are kept
   tpm-meta --json NAME           the fields as a JSON object
   tpm-meta --path NAME [KIND...] print file paths (KIND: meta env pid out err)
-  tpm-meta --check FILE...       validate meta files
+  tpm-meta --check FILE...       validate meta files: well formed and safe to eval as they are
 
 Exit codes: 0 ok, 1 a key is missing, 64 usage, 65 bad data, 66 no such process or file, 73 cannot write, 75 locked.`
 
@@ -91,15 +95,7 @@ func run(e *cli.Env, g *grammar) error {
 		_, err = fmt.Fprintln(e.Stdout, o.String())
 		return err
 	case len(rest) == 0:
-		data, err := os.ReadFile(t.Meta(name))
-		if err != nil {
-			return err
-		}
-		if _, err := state.ParseMetaFile(t.Meta(name), data); err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(e.Stdout, strings.TrimRight(string(data), " \t\r\n"))
-		return err
+		return printLine(e, t, name)
 	}
 	sets := 0
 	for _, a := range rest {
@@ -114,6 +110,24 @@ func run(e *cli.Env, g *grammar) error {
 		return set(t, name, rest)
 	}
 	return cli.Usagef("either print KEYs or set KEY=VALUE pairs, not both")
+}
+
+// printLine prints the meta line of name in its canonical form, never the
+// file's bytes: scripts eval it, and a file edited by hand may hold $(...) or
+// a glob outside quotes. A reserved key cannot be quoted away, so such a line
+// is refused; its values can still be read one by one or with --json.
+func printLine(e *cli.Env, t *state.Tree, name string) error {
+	m, err := t.ReadMeta(name)
+	if err != nil {
+		return err
+	}
+	for _, f := range m.Fields {
+		if meta.Reserved(f.Key) {
+			return exit.Errorf(exit.DataErr, "%s: key %q is not safe to eval: zsh reserves that name", t.Meta(name), f.Key)
+		}
+	}
+	_, err = e.Stdout.Write(m.Format())
+	return err
 }
 
 func get(e *cli.Env, t *state.Tree, name string, keys []string) error {
@@ -201,7 +215,15 @@ func check(e *cli.Env, files []string) error {
 			code = max(code, c)
 			continue
 		}
-		if _, err := state.ParseMetaFile(f, data); err != nil {
+		// Parse and validate as every reader does, then ask what only
+		// --check asks: would eval of these bytes be safe.
+		_, err = state.ParseMetaFile(f, data)
+		if err == nil {
+			if err = meta.CheckLine(data); err != nil {
+				err = fmt.Errorf("%s: %w", f, err)
+			}
+		}
+		if err != nil {
 			e.Warnf("%v", err)
 			code = max(code, exit.DataErr)
 		}
