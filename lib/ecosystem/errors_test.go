@@ -136,6 +136,7 @@ func TestLoadErrorsInline(t *testing.T) {
 		{"bad kill_timeout type", "ecosystem.json", `{"apps": [{"name": "a", "script": "a.js", "kill_timeout": true}]}`, `ecosystem.json: app "a": kill_timeout: want milliseconds or a duration such as 5s, not a boolean`},
 		{"bad exit code", "ecosystem.json", `{"apps": [{"name": "a", "script": "a.js", "stop_exit_codes": [0, 300]}]}`, `ecosystem.json: app "a": stop_exit_codes: bad exit code "300"`},
 		{"bad instances", "ecosystem.json", `{"apps": [{"name": "a", "script": "a.js", "instances": "many"}]}`, `ecosystem.json: app "a": instances: bad instance count "many": want a number, max, 0 or -1`},
+		{"instances over the cap", "ecosystem.json", `{"apps": [{"name": "a", "script": "a.js", "instances": 100000}]}`, `ecosystem.json: app "a": instances: 100000 is more than the \d+ instances allowed`},
 		{"bad port", "ecosystem.json", `{"apps": [{"name": "a", "script": "a.js", "port": 70000}]}`, `ecosystem.json: app "a": port: 70000 is not a TCP port`},
 		{"bad kill_signal", "ecosystem.json", `{"apps": [{"name": "a", "script": "a.js", "kill_signal": "SIGNOPE"}]}`, `ecosystem.json: app "a": kill_signal: bad signal "SIGNOPE": .*`},
 		{"unbalanced quote in script", "ecosystem.json", `{"apps": [{"name": "a", "script": "node 'server.js"}]}`, `ecosystem.json: app "a": script: .*`},

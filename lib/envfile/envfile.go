@@ -10,10 +10,14 @@ package envfile
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/tetra-toolkit/tpm/lib/meta"
 )
@@ -58,6 +62,9 @@ func identifier(s string) bool {
 
 // Parse reads a snapshot back into NAME=VALUE entries.
 func Parse(data []byte) ([]string, error) {
+	if line, ok := nul(data); ok {
+		return nil, fmt.Errorf("line %d: %s", line, errNUL)
+	}
 	words, err := meta.SplitWords(string(data))
 	if err != nil {
 		return nil, err
@@ -72,9 +79,11 @@ func Parse(data []byte) ([]string, error) {
 	return out, nil
 }
 
-// Read reads a snapshot file.
+// Read reads a snapshot file. It lives in the state tree, written by tpm:
+// it must be a regular file, reached without a symbolic link, and no
+// larger than MaxSnapshot.
 func Read(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, MaxSnapshot, false)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +126,11 @@ func Merge(base []string, over ...string) []string {
 // \" and \\ and may span lines; unquoted values are trimmed. No variable is
 // expanded. It returns the entries in file order.
 func Dotenv(data []byte) ([]string, error) {
+	// exec cannot pass a NUL byte (the kernel would cut the value short, Go
+	// refuses with "invalid argument"): refuse the file here, by its line.
+	if line, ok := nul(data); ok {
+		return nil, fmt.Errorf("line %d: %s", line, errNUL)
+	}
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -197,9 +211,12 @@ func truncate(s string) string {
 	return s
 }
 
-// ReadDotenv reads a dotenv file.
+// ReadDotenv reads a dotenv file the user named (--env-file): a regular
+// file, through symbolic links as any tool follows them, or a pipe reached
+// through a descriptor link (bash's <(...), /dev/stdin); no larger than
+// MaxDotenv.
 func ReadDotenv(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, MaxDotenv, true)
 	if err != nil {
 		return nil, err
 	}
@@ -214,4 +231,113 @@ func ReadDotenv(path string) ([]string, error) {
 func Unset(env []string, name string) []string {
 	prefix := name + "="
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, prefix) })
+}
+
+// errNUL says why a line with a NUL byte is refused.
+var errNUL = errors.New("holds a NUL byte, which no environment variable can carry")
+
+// nul returns the line number of the first NUL byte in data.
+func nul(data []byte) (int, bool) {
+	i := bytes.IndexByte(data, 0)
+	if i < 0 {
+		return 0, false
+	}
+	return bytes.Count(data[:i], []byte{'\n'}) + 1, true
+}
+
+// Bounds on what is read. No environment is larger: Linux takes arguments
+// and environment together up to a quarter of the stack limit (2 MiB with
+// the usual 8 MiB), and a snapshot quotes what it holds. They only keep a
+// mistaken path (a log, a disk image) from filling memory.
+const (
+	MaxDotenv   = 1 << 20
+	MaxSnapshot = 8 << 20
+)
+
+// NotRegularError is returned for a path that names something other than
+// a file tpm reads: a named pipe (opening one blocks until a writer comes,
+// and none may), a folder, a device (/dev/zero never ends), a socket, or a
+// symbolic link where none is followed.
+type NotRegularError struct {
+	Path string
+	What string // "a named pipe", "a folder", ...
+}
+
+func (e *NotRegularError) Error() string { return e.Path + ": " + e.What + ", not a regular file" }
+
+// readFile reads at most limit bytes of a regular file. O_NONBLOCK keeps the
+// open itself from waiting on a FIFO; O_NOFOLLOW (unless follow) refuses a
+// symbolic link in place of the file. With follow, a pipe is read too when
+// the path reaches it through a link, as /dev/stdin and bash's <(...) do:
+// someone is writing it, as opposed to a FIFO named by its own path.
+func readFile(path string, limit int64, follow bool) ([]byte, error) {
+	flags := os.O_RDONLY | syscall.O_NONBLOCK
+	if !follow {
+		flags |= syscall.O_NOFOLLOW
+	}
+	f, err := os.OpenFile(path, flags, 0)
+	if err != nil {
+		var pe *fs.PathError
+		if !follow && errors.Is(err, syscall.ELOOP) {
+			return nil, &NotRegularError{path, "a symbolic link"}
+		}
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch mode := fi.Mode(); {
+	case mode.IsRegular():
+	case follow && mode&fs.ModeNamedPipe != 0 && throughLink(path):
+		// Blocking reads from here: the writer may take its time, as with
+		// cat. (Go polls a FIFO on Linux but not on macOS.)
+		syscall.SetNonblock(int(f.Fd()), false)
+	default:
+		return nil, &NotRegularError{path, kind(mode)}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %s", path, sizeText(limit))
+	}
+	return data, nil
+}
+
+// throughLink reports whether path reaches its file through a link of its
+// own (/dev/stdin, /proc/self/fd/N), or is a descriptor path (/dev/fd/N is
+// no link on macOS).
+func throughLink(path string) bool {
+	if strings.HasPrefix(path, "/dev/fd/") {
+		return true
+	}
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
+func sizeText(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

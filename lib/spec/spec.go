@@ -7,6 +7,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/tetra-toolkit/tpm/lib/meta"
 )
@@ -262,9 +265,9 @@ func (s *Spec) Argv(pathEnv string) (string, []string, error) {
 	if s.Interpreter == "" {
 		return s.Script, append([]string{s.Script}, s.Args...), nil
 	}
-	words, err := meta.SplitWords(s.Interpreter)
-	if err != nil || len(words) == 0 {
-		return "", nil, fmt.Errorf("bad interpreter %q", s.Interpreter)
+	words, err := InterpreterWords(s.Interpreter, s.Cwd)
+	if err != nil {
+		return "", nil, err
 	}
 	prog, err := LookPath(words[0], pathEnv)
 	if err != nil {
@@ -273,6 +276,23 @@ func (s *Spec) Argv(pathEnv string) (string, []string, error) {
 	argv := append(words, s.InterpArgs...)
 	argv = append(argv, s.Script)
 	return prog, append(argv, s.Args...), nil
+}
+
+// InterpreterWords splits an interpreter command into its words, with a
+// relative path for its program (./bin/node) made absolute from cwd, the
+// program's folder, as PM2 reads it. A bare name (node) is left for PATH.
+// tpm-start records the absolute form; a record written otherwise (by
+// hand, or by an older tpm) is read the same way, since the supervisor's
+// own folder is /.
+func InterpreterWords(interp, cwd string) ([]string, error) {
+	words, err := meta.SplitWords(interp)
+	if err != nil || len(words) == 0 || words[0] == "" {
+		return nil, fmt.Errorf("bad interpreter %q", interp)
+	}
+	if p := words[0]; strings.Contains(p, "/") && !filepath.IsAbs(p) && cwd != "" {
+		words[0] = filepath.Join(cwd, p)
+	}
+	return words, nil
 }
 
 // ErrNotFound is returned by LookPath for a command that is nowhere on PATH.
@@ -305,18 +325,27 @@ func LookPath(file, pathEnv string) (string, error) {
 	return "", fmt.Errorf("%s: %w", file, ErrNotFound)
 }
 
+// executable tells whether the caller may execute p, as exec would decide
+// it: access(2) rather than the mode bits alone, so that a file executable
+// only by its owner, or on a noexec mount, is no program for anyone else
+// (root passes when any execute bit is set). The error is bare (ENOENT,
+// EACCES, EISDIR): callers name the file.
 func executable(p string) error {
 	fi, err := os.Stat(p)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return pe.Err
+		}
 		return err
 	}
 	if fi.IsDir() {
 		return syscall.EISDIR
 	}
 	if fi.Mode()&0o111 == 0 {
-		return os.ErrPermission
+		return syscall.EACCES
 	}
-	return nil
+	return unix.Access(p, unix.X_OK)
 }
 
 // ParseRestart checks a restart policy.

@@ -1,7 +1,12 @@
 package spec
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -90,5 +95,87 @@ func TestUnits(t *testing.T) {
 	}
 	if _, err := ParseSignal("BOGUS"); err == nil {
 		t.Error("ParseSignal(BOGUS) accepted")
+	}
+}
+
+func TestInstancesCap(t *testing.T) {
+	limit := MaxInstances()
+	if limit < 1024 {
+		t.Fatalf("MaxInstances() = %d, want at least 1024", limit)
+	}
+	for in, want := range map[string]int{"1": 1, "1024": 1024, "max": runtime.NumCPU()} {
+		if got, err := Instances(in); err != nil || got != want {
+			t.Errorf("Instances(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{strconv.Itoa(limit + 1), "100000", "99999999999999", "-2", "many"} {
+		if n, err := Instances(bad); err == nil {
+			t.Errorf("Instances(%q) = %d, want an error", bad, n)
+		}
+	}
+}
+
+func TestInterpreterWords(t *testing.T) {
+	for _, tc := range []struct {
+		name, interp, cwd string
+		want              []string
+	}{
+		{"a bare name is left for PATH", "python3", "/srv/app", []string{"python3"}},
+		{"a relative path is the program's folder's", "./bin/node --harmony", "/srv/app", []string{"/srv/app/bin/node", "--harmony"}},
+		{"a path without ./ too", "venv/bin/python", "/srv/app", []string{"/srv/app/venv/bin/python"}},
+		{"an absolute path stays", "/usr/bin/env node", "/srv/app", []string{"/usr/bin/env", "node"}},
+		{"quoted words with spaces", "'./my bin/x' '-a b'", "/srv", []string{"/srv/my bin/x", "-a b"}},
+		{"no folder known: left as it is", "./x", "", []string{"./x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := InterpreterWords(tc.interp, tc.cwd)
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("InterpreterWords(%q, %q) = %q, %v; want %q", tc.interp, tc.cwd, got, err, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"", "   ", "'open"} {
+		if _, err := InterpreterWords(bad, "/"); err == nil {
+			t.Errorf("InterpreterWords(%q) accepted", bad)
+		}
+	}
+}
+
+// A record with a relative interpreter (by hand, or an older tpm) runs it
+// from its cwd, not from the supervisor's folder.
+func TestArgvRelativeInterpreter(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin", "x"), []byte("#!/bin/sh\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := New()
+	s.Script, s.Cwd, s.Interpreter, s.Args = filepath.Join(dir, "job"), dir, "./bin/x -v", []string{"a"}
+	prog, argv, err := s.Argv("/usr/bin:/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "bin", "x"), "-v", filepath.Join(dir, "job"), "a"}
+	if prog != want[0] || !slices.Equal(argv, want) {
+		t.Errorf("Argv = %q %q, want %q", prog, argv, want)
+	}
+}
+
+// LookPath skips what the caller may not execute, as a shell does.
+func TestLookPathNeedsExecute(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "plain"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LookPath("plain", dir); !errors.Is(err, ErrNotFound) {
+		t.Errorf("LookPath of a file without an execute bit: %v", err)
+	}
+	if _, err := LookPath(filepath.Join(dir, "plain"), ""); !errors.Is(err, os.ErrPermission) {
+		t.Errorf("LookPath of a path without an execute bit: %v", err)
+	}
+	if _, err := LookPath(dir, ""); !errors.Is(err, syscall.EISDIR) {
+		t.Errorf("LookPath of a folder: %v", err)
 	}
 }

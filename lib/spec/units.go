@@ -107,7 +107,8 @@ func NormSignal(s string) (string, error) {
 }
 
 // Instances reads an instance count as PM2 does: a number, max or 0 for one
-// per CPU, -1 for one less than the CPUs (at least one).
+// per CPU, -1 for one less than the CPUs (at least one). A count above
+// MaxInstances is refused.
 func Instances(v string) (int, error) {
 	v = strings.TrimSpace(v)
 	if v == "max" {
@@ -123,5 +124,17 @@ func Instances(v string) (int, error) {
 	case -1:
 		n = max(runtime.NumCPU()-1, 1)
 	}
+	if limit := MaxInstances(); n > limit {
+		return 0, fmt.Errorf("%d is more than the %d instances allowed", n, limit)
+	}
 	return n, nil
 }
+
+// MaxInstances bounds an instance count: 1024, or one per CPU on a machine
+// with more. Instances are for spreading work over CPUs; 1024 is more than
+// that on any common machine (and max is always allowed), it stays below
+// the usual open-file limits (tpm-start holds one lock per instance until
+// all have started; 4096 by default on Linux), and 1024 supervisors with
+// their programs are already gigabytes of memory. A mistyped count (100000)
+// is refused before anything is created.
+func MaxInstances() int { return max(1024, runtime.NumCPU()) }

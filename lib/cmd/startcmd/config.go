@@ -32,7 +32,7 @@ func startConfig(e *cli.Env, g *grammar, t *state.Tree) error {
 		return cli.Usagef("an ecosystem file takes no arguments (got %q)", g.Target[1:])
 	}
 	var bad []string
-	for f, on := range map[string]bool{"--name": g.Name != "", "--port": g.Port != "", "--cwd": g.Cwd != "",
+	for f, on := range map[string]bool{"--name": g.Name != nil, "--port": g.Port != "", "--cwd": g.Cwd != "",
 		"--instances": g.Instances != "", "--interpreter": g.Interpreter != "", "--update-env": g.UpdateEnv} {
 		if on {
 			bad = append(bad, f)
@@ -68,6 +68,9 @@ func startConfig(e *cli.Env, g *grammar, t *state.Tree) error {
 			return exit.With(exit.Code(err), fmt.Errorf("%s: %s: %w", config, label(a), err))
 		}
 		jobs = append(jobs, js...)
+	}
+	if err := fdBudget(len(jobs)); err != nil {
+		return err
 	}
 	return launchAll(e, g, t, jobs)
 }
@@ -169,6 +172,9 @@ func appJobs(g *grammar, a spec.App, base []string) ([]*job, error) {
 		return nil, exit.With(exit.DataErr, err)
 	}
 	if err := g.settings(s); err != nil {
+		return nil, err
+	}
+	if err := runnable(s); err != nil {
 		return nil, err
 	}
 	n := max(a.Instances, 1)

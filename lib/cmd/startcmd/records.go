@@ -30,6 +30,15 @@ func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
 		if err != nil {
 			return exit.Errorf(exit.DataErr, "%s: %v", t.Meta(n), err)
 		}
+		// Checked now, not by the supervisor: a folder removed since the
+		// start would fail its exec with "no such file", which reads as a
+		// missing interpreter. A running process is left to launchAll,
+		// which says so.
+		if !r.Alive() {
+			if err := runnable(s); err != nil {
+				return exit.With(exit.Code(err), fmt.Errorf("%s: %w", n, err))
+			}
+		}
 		j := &job{spec: s, record: r.Meta}
 		if g.UpdateEnv {
 			if j.env, err = g.baseEnv(); err != nil {
@@ -38,6 +47,9 @@ func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
 		}
 		jobs = append(jobs, j)
 	}
+	if err := fdBudget(len(jobs)); err != nil {
+		return err
+	}
 	return launchAll(e, g, t, jobs)
 }
 
@@ -45,7 +57,7 @@ func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
 // what the record says.
 func (g *grammar) onlyRecordFlags() error {
 	set := map[string]bool{
-		"--name": g.Name != "", "--port": g.Port != "", "--cwd": g.Cwd != "", "--instances": g.Instances != "",
+		"--name": g.Name != nil, "--port": g.Port != "", "--cwd": g.Cwd != "", "--instances": g.Instances != "",
 		"--restart": g.Restart != "", "--max-restarts": g.MaxRestarts != "", "--min-uptime": g.MinUptime != "",
 		"--kill-timeout": g.KillTimeout != "", "--log-max-size": g.LogMaxSize != "", "--log-keep": g.LogKeep != "",
 		"--no-timestamps": g.NoTimestamps, "--interpreter": g.Interpreter != "", "--signal": g.Signal != "",

@@ -20,6 +20,7 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/listen"
+	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/port"
 	"github.com/tetra-toolkit/tpm/lib/proc"
@@ -53,7 +54,7 @@ func (w *waitFlag) Decode(ctx *kong.DecodeContext) error {
 func (w *waitFlag) IsBool() bool { return true }
 
 type grammar struct {
-	Name         string   `help:"Name base instead of the script's basename (the name is NAME-PORT)."`
+	Name         *string  `help:"Name base instead of the script's basename (the name is NAME-PORT)."` // nil when not given: --name '' is refused, not ignored
 	Port         string   `placeholder:"N|auto|none" help:"The PORT: a number, auto (a free one), or none (the program listens on nothing)."`
 	Cwd          string   `placeholder:"DIR" help:"Working folder (default: the current one); a relative SCRIPT is found there."`
 	Instances    string   `placeholder:"N" help:"Start N instances NAME-0 ... NAME-(N-1) (max: one per CPU)."`
@@ -61,7 +62,7 @@ type grammar struct {
 	MaxRestarts  string   `placeholder:"N" help:"Quick failures in a row before giving up (default 15)."`
 	MinUptime    string   `placeholder:"D" help:"A run this long resets the back-off (default 10s)."`
 	KillTimeout  string   `placeholder:"D" help:"Grace between the stop signal and KILL (default 3s)."`
-	LogMaxSize   string   `placeholder:"SIZE" help:"Rotate a log past this size (default 10M)."`
+	LogMaxSize   string   `placeholder:"SIZE" help:"Rotate a log past this size, at least 1 byte (default 10M)."`
 	LogKeep      string   `placeholder:"N" help:"Rotated logs to keep (default 5)."`
 	NoTimestamps bool     `help:"Write log lines without the time stamp."`
 	Interpreter  string   `placeholder:"CMD" help:"Run the script with CMD (none: run it as it is)."`
@@ -85,7 +86,8 @@ const description = `Start programs under tpm's supervision.
 Prints "NAME pid=PID port=PORT" for each process started.
 
 Exit codes: 0 ok, 1 already running or not ready, 64 usage, 65 bad name or no PORT,
-66 no such script or process, 69 the PORT is taken, 73 cannot write the state, 75 locked.`
+66 no such script or process, 69 the PORT is taken, 73 cannot write the state, 75 locked,
+77 permission denied.`
 
 // Main runs tpm-start and returns its exit status.
 func Main(e *cli.Env) int {
@@ -203,6 +205,12 @@ func (g *grammar) settings(s *spec.Spec) error {
 		if s.LogMaxSize, err = spec.ParseSize(g.LogMaxSize); err != nil {
 			return exit.With(exit.Usage, err)
 		}
+		// The log writer reads 0 as "never rotate": a flag that says 0
+		// (or 0.1, 0K) meant something else, or nothing at all.
+		if s.LogMaxSize < 1 {
+			return cli.WithHint(cli.Usagef("--log-max-size %s: a log rotates past a size of at least one byte", g.LogMaxSize),
+				"give a size such as 10M; a large one (100G) rotates rarely")
+		}
 	}
 	if g.Signal != "" {
 		if s.Signal, err = spec.NormSignal(g.Signal); err != nil {
@@ -222,9 +230,13 @@ func (g *grammar) baseEnv() ([]string, error) {
 	for _, f := range g.EnvFile {
 		kv, err := envfile.ReadDotenv(f)
 		if err != nil {
-			code := exit.DataErr
-			if errors.Is(err, fs.ErrNotExist) {
+			var odd *envfile.NotRegularError
+			code := exit.DataErr // a bad line, a NUL byte, too large
+			switch {
+			case errors.Is(err, fs.ErrNotExist), errors.As(err, &odd):
 				code = exit.NoInput
+			case errors.Is(err, fs.ErrPermission):
+				code = exit.NoPerm
 			}
 			return nil, exit.With(code, fmt.Errorf("--env-file %w", err))
 		}
@@ -238,6 +250,12 @@ func startScript(e *cli.Env, g *grammar, t *state.Tree) error {
 	cwd, err := workdir(g.Cwd)
 	if err != nil {
 		return err
+	}
+	if g.Name != nil && *g.Name == "" {
+		// As --name a/b is: a bad name, 65. Taking it for no --name would
+		// start a process under a name the caller did not mean (a script
+		// whose $NAME was unset).
+		return exit.Errorf(exit.DataErr, "--name is empty: a name is 1 to 128 characters of [A-Za-z0-9._@+-]")
 	}
 	script, args := g.Target[0], g.Target[1:]
 	path, interp, err := resolveScript(script, cwd, g.Interpreter)
@@ -263,9 +281,9 @@ func startScript(e *cli.Env, g *grammar, t *state.Tree) error {
 		}
 		return exit.With(exit.DataErr, err)
 	}
-	base := g.Name
-	if base == "" {
-		base = names.Base(script)
+	base := names.Base(script)
+	if g.Name != nil {
+		base = *g.Name
 	}
 	name := names.Join(base, p)
 	if err := names.Check(name); err != nil {
@@ -279,6 +297,12 @@ func startScript(e *cli.Env, g *grammar, t *state.Tree) error {
 	s.Name, s.Script, s.Args, s.Cwd, s.Port = name, path, args, cwd, p
 	s.Interpreter = interp
 	if err := g.settings(s); err != nil {
+		return err
+	}
+	if err := runnable(s); err != nil {
+		return err
+	}
+	if err := fdBudget(n); err != nil {
 		return err
 	}
 	var jobs []*job
@@ -348,6 +372,10 @@ func resolveScript(script, cwd, interpFlag string) (string, string, error) {
 	case err == nil && fi.IsDir():
 		return "", "", exit.Errorf(exit.NoInput, "%s is a folder, not a script", script)
 	case err == nil:
+	case errors.Is(err, fs.ErrPermission):
+		// A folder on the way that the caller cannot search: the script
+		// may well be there, and "no such script" would send them looking.
+		return "", "", exit.Errorf(exit.NoPerm, "cannot reach %s: permission denied", script)
 	case !strings.Contains(script, "/"):
 		lp, lerr := spec.LookPath(script, os.Getenv("PATH"))
 		if lerr != nil {
@@ -370,9 +398,21 @@ func resolveScript(script, cwd, interpFlag string) (string, string, error) {
 		}
 	}
 	if interp != "" {
-		words := strings.Fields(interp)
+		// A relative path is the program's folder's (the supervisor runs in
+		// /): recorded absolute, so that a restart from anywhere runs it.
+		words, err := spec.InterpreterWords(interp, cwd)
+		if err != nil {
+			return "", "", exit.With(exit.Usage, err)
+		}
+		given, _ := meta.SplitWords(interp)
+		if words[0] != given[0] {
+			interp = meta.JoinWords(words)
+		}
 		if _, err := spec.LookPath(words[0], os.Getenv("PATH")); err != nil {
-			return "", "", exit.Errorf(exit.NoInput, "interpreter %s for %s: %v", words[0], script, err)
+			if errors.Is(err, fs.ErrPermission) {
+				return "", "", exit.Errorf(exit.NoPerm, "cannot execute %s: permission denied", words[0])
+			}
+			return "", "", exit.Errorf(exit.NoInput, "interpreter %s for %s: %v", given[0], script, err)
 		}
 	} else if fi != nil && fi.Mode()&0o111 == 0 {
 		return "", "", exit.Errorf(exit.NoInput, "%s is not executable", script)
