@@ -447,11 +447,14 @@ func (s *sup) start(first bool) error {
 	}
 	s.token, s.started = in.Token, time.Now()
 	err = s.writePid(true)
-	if err == nil {
-		if first {
-			err = s.writeFirst(s.runFields)
-		} else {
-			err = s.editMeta(s.runFields)
+	switch {
+	case first && err == nil:
+		err = s.writeFirst(s.runFields)
+	case !first:
+		// A restart: the program runs whatever the disk says. What cannot
+		// be written now (editMeta keeps it) is written by catchUp.
+		if merr := s.editMeta(s.runFields); err == nil {
+			err = merr
 		}
 	}
 	if err != nil {
@@ -462,9 +465,7 @@ func (s *sup) start(first bool) error {
 			s.tree.RemovePid(s.name)
 			return exit.With(exit.CantCreate, err)
 		}
-		// A restart: the program runs and the record is behind; the log
-		// says so, and the next write catches up.
-		s.note(fmt.Errorf("cannot record the restart: %w", err))
+		s.note(fmt.Errorf("cannot record the restart yet: %w", err))
 	}
 	// Watch for the program's end only now: until here a failure reaps it
 	// with killNow, and the watcher must never report a reaped PID.
@@ -613,6 +614,9 @@ func (s *sup) editMeta(fn func(*meta.Meta)) error {
 		return err
 	}
 	s.behind = nil
+	if s.pidBehind {
+		s.writePid(!s.ended) // writing works again
+	}
 	return nil
 }
 
