@@ -1,18 +1,26 @@
 // Package logfile writes one stream of a program's output to its log file,
 // as the supervisor's single writer of that file.
 //
-// The invariant: the file with the stamp at the start of each line removed is,
-// byte for byte, what the program wrote, with the one exception of a loss
-// notice. So:
+// The invariant: the stream's files, oldest first, joined, with the stamp at
+// the start of each line removed are, byte for byte, what the program wrote,
+// with the one exception of a loss notice. So:
 //   - each line is stamped once, "YYYY-MM-DD HH:MM:SS " in local time, when
 //     its first byte arrives; a line that arrives in pieces (a prompt with no
 //     newline, a line of several MiB) is written piece by piece and never
 //     stamped twice;
-//   - the file is rotated (NAME.out → NAME.out.1 → ...) only between lines,
-//     by this writer, so no line is lost or split across files;
+//   - the file is rotated (NAME.out → NAME.out.1 → ...) by this writer, once
+//     it has reached MaxSize, between lines; only a line that has itself
+//     grown to MaxSize in the file (a progress bar redrawn with carriage
+//     returns and no newline, for hours) is cut, so that no file grows without
+//     bound: the next file then starts with the rest of that line, without a
+//     stamp. A line shorter than MaxSize is never split across files, and a
+//     file never holds much more than twice MaxSize;
 //   - a failing write (a full disk) never blocks or fails the caller: the
 //     bytes are counted, and once writing works again one line
 //     "tpm: N bytes of output lost (REASON)" says so before the output goes on.
+//
+// Log paths are not trusted (see open.go): a symbolic link, a FIFO or a device
+// where a log file should be is refused, for writing and for reading.
 package logfile
 
 import (
@@ -54,8 +62,9 @@ type Writer struct {
 	f    io.WriteCloser
 	size int64
 
-	lineStart bool // the next byte from the program starts a line
-	fileClean bool // the file ends with a newline (or is empty)
+	lineStart bool  // the next byte from the program starts a line
+	fileClean bool  // the stream ends between lines: a line of tpm's needs no newline first
+	run       int64 // bytes of the line in progress (stamp included) in the current file
 
 	lost       int64
 	lostReason string
@@ -82,12 +91,12 @@ func Open(path string, opt Options) (*Writer, error) {
 	if err := w.reopen(); err != nil {
 		return nil, err
 	}
-	w.dir, _ = os.Open(filepath.Dir(path))
+	w.dir, _ = openDir(filepath.Dir(path))
 	return w, nil
 }
 
 func openAppend(path string) (io.WriteCloser, int64, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openWrite(path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -107,13 +116,18 @@ func (w *Writer) reopen() error {
 	if w.f != nil {
 		w.f.Close()
 	}
-	w.f, w.size = f, size
-	w.fileClean = size == 0 || lastByteIsNewline(w.path, size)
+	w.f, w.size, w.run = f, size, 0
+	// An empty file goes on with the stream where it stands: inside a line
+	// after a rotation within one.
+	w.fileClean = w.lineStart
+	if size > 0 {
+		w.fileClean = lastByteIsNewline(w.path, size)
+	}
 	return nil
 }
 
 func lastByteIsNewline(path string, size int64) bool {
-	f, err := os.Open(path)
+	f, err := OpenRead(path)
 	if err != nil {
 		return true
 	}
@@ -141,6 +155,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	n := len(p)
 	out := w.buf[:0]
 	startsLine := w.lineStart
+	// lineAt is where the line in progress starts in out; 0 when it started
+	// before (its bytes in the file so far are then counted in w.run).
+	lineAt := 0
 	// One reading of the clock for the whole chunk: its lines arrived
 	// together, and the clock is not free.
 	var stamp []byte
@@ -149,10 +166,29 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	for len(p) > 0 {
 		if w.lineStart {
+			lineAt, w.run = len(out), 0
 			out = append(out, stamp...)
 			w.lineStart = false
 		}
 		i := bytes.IndexByte(p, '\n')
+		if w.opt.MaxSize > 0 {
+			end := len(p) // the bytes of the line in p, its newline left out
+			if i >= 0 {
+				end = i
+			}
+			if k := w.cut(len(out), len(out)-lineAt, end); k >= 0 {
+				// A line as long as a whole file: rotate inside it.
+				out = append(out, p[:k]...)
+				p = p[k:]
+				w.flush(out, startsLine)
+				w.run += int64(len(out) - lineAt)
+				out, startsLine, lineAt = out[:0], false, 0
+				if w.full() && !w.rotate() {
+					w.run = 0 // not now: try again after as many bytes
+				}
+				continue
+			}
+		}
 		if i < 0 {
 			out = append(out, p...)
 			break
@@ -160,12 +196,13 @@ func (w *Writer) Write(p []byte) (int, error) {
 		out = append(out, p[:i+1]...)
 		p = p[i+1:]
 		w.lineStart = true
-		// Between lines: the one place to rotate, or to hand over a big
-		// buffer.
+		// Between lines: the place to rotate, or to hand over a big buffer.
 		if w.opt.MaxSize > 0 && w.size+int64(len(out)) >= w.opt.MaxSize {
 			w.flush(out, startsLine)
 			out, startsLine = out[:0], true
-			w.rotate()
+			if w.full() {
+				w.rotate()
+			}
 		} else if len(out) >= flushAt {
 			w.flush(out, startsLine)
 			out, startsLine = out[:0], true
@@ -174,10 +211,53 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if len(out) > 0 {
 		w.flush(out, startsLine)
 	}
+	if !w.lineStart {
+		w.run += int64(len(out) - lineAt)
+	}
 	if cap(out) <= 2*flushAt {
 		w.buf = out[:0]
 	}
 	return n, nil
+}
+
+// cut returns how many of the next avail bytes of the line in progress go
+// into the current file before it is rotated inside the line, or -1 when
+// they all fit. pending bytes wait in the buffer, line of them belong to the
+// line in progress.
+//
+// The bound for a line is MaxSize itself: a line is cut only once the file
+// has reached MaxSize and the line holds MaxSize bytes of it, so a line
+// shorter than a whole file is never split, a file stays under twice MaxSize,
+// and a line with no end (a progress bar) fills files of MaxSize each.
+func (w *Writer) cut(pending, line, avail int) int {
+	size := w.size + int64(pending) // the file's size once the buffer is written
+	if size+int64(avail) <= w.opt.MaxSize {
+		return -1 // the common case: far from the limit
+	}
+	k := max(w.opt.MaxSize-size, w.opt.MaxSize-(w.run+int64(line)), 0)
+	if k >= int64(avail) {
+		// The line ends (or this chunk does) before the cut: rotate
+		// between lines, or cut when the line goes on.
+		return -1
+	}
+	return int(k)
+}
+
+// full reports whether the file has reached MaxSize. The count of its size
+// is checked against the file itself first, since the file may have been
+// emptied by hand (: > NAME.out) behind the writer's back: one fstat each
+// time the count reaches the limit, never on the way there.
+func (w *Writer) full() bool {
+	if w.size < w.opt.MaxSize {
+		return false
+	}
+	if f, ok := w.f.(interface{ Stat() (os.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Size() < w.size {
+			w.size = fi.Size()
+			w.run = min(w.run, w.size)
+		}
+	}
+	return w.size >= w.opt.MaxSize
 }
 
 // stampNow formats the local time once per second.
@@ -292,18 +372,18 @@ func (w *Writer) writeNotice() bool {
 	return true
 }
 
-// rotate moves NAME → NAME.1 → ... → NAME.Keep and opens a new NAME. When a
-// step fails the writer goes on with the file it has and tries again after
-// another MaxSize bytes.
-func (w *Writer) rotate() {
+// rotate moves NAME → NAME.1 → ... → NAME.Keep and opens a new NAME, and
+// reports whether it did. When a step fails the writer goes on with the file
+// it has and tries again after another MaxSize bytes.
+func (w *Writer) rotate() bool {
 	// Readers that follow the log take the folder's lock while they look at
 	// its files; a rotation is a chain of renames they must not see half
 	// done. The writer never waits: if a reader is looking, it rotates at
-	// the next line instead.
+	// the next line instead (inside a long line, after another MaxSize).
 	if w.dir != nil {
 		if err := flockDir(w.dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			if errors.Is(err, unix.EWOULDBLOCK) {
-				return
+				return false
 			}
 		} else {
 			defer flockDir(w.dir, unix.LOCK_UN)
@@ -319,8 +399,10 @@ func (w *Writer) rotate() {
 		err = oerr
 	}
 	if err != nil {
-		w.size = 0 // try again after another MaxSize bytes
+		w.size, w.run = 0, 0 // try again after another MaxSize bytes
+		return false
 	}
+	return true
 }
 
 // Rotate moves path to path.1, path.1 to path.2, and so on, keeping keep
@@ -378,7 +460,7 @@ func flockDir(d *os.File, how int) error {
 // returns the function that lets it go. Supervisors rotate under it without
 // ever waiting for it.
 func LockDir(dir string, exclusive bool) (func(), error) {
-	d, err := os.Open(dir)
+	d, err := openDir(dir)
 	if err != nil {
 		return nil, err
 	}

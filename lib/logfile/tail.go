@@ -3,15 +3,16 @@ package logfile
 import (
 	"bytes"
 	"io"
-	"os"
 	"slices"
 )
 
 // Tail returns the last n lines of the file at path, reading backwards from
 // its end in blocks: the cost depends on the lines asked for, not on the size
 // of the file. A last line without a newline counts as a line.
+//
+// Only a regular file is read (see OpenRead).
 func Tail(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := OpenRead(path)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,11 @@ package logfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -106,5 +108,60 @@ func TestTailOfHugeLog(t *testing.T) {
 	}
 	if h.read > 128<<10 {
 		t.Errorf("read %d bytes of a 1 GiB log for 50 lines", h.read)
+	}
+}
+
+// TestTailSeriesAcrossALineSplit: a rotation inside a long line leaves a
+// rotated file that ends inside the line and a next file that goes on with
+// it; the line is one line, read whole from the files it spans.
+func TestTailSeriesAcrossALineSplit(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/x.out"
+	os.WriteFile(p+".3", []byte("1\n2\nlo"), 0o600)
+	os.WriteFile(p+".2", []byte("ng li"), 0o600) // the line's middle only
+	os.WriteFile(p+".1", []byte("ne\n3\nnext "), 0o600)
+	os.WriteFile(p, []byte("line\n4\npart"), 0o600)
+	all := "1\n2\nlong line\n3\nnext line\n4\npart"
+	for n, want := range map[int]string{
+		1:  "part",
+		2:  "4\npart",
+		3:  "next line\n4\npart",
+		4:  "3\nnext line\n4\npart",
+		5:  "long line\n3\nnext line\n4\npart",
+		6:  "2\nlong line\n3\nnext line\n4\npart",
+		7:  all,
+		50: all,
+		0:  all,
+	} {
+		got, err := TailSeries(p, n)
+		if err != nil || string(got) != want {
+			t.Errorf("TailSeries(%d) = %q, %v; want %q", n, got, err, want)
+		}
+	}
+}
+
+// TestTailSeriesSkipsSpecialFiles: a FIFO or a link in the series is left
+// out (and reported), never read; the files on either side of it do not join.
+func TestTailSeriesSkipsSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/x.out"
+	os.WriteFile(p+".3", []byte("1\nhalf"), 0o600)
+	os.Symlink("/dev/urandom", p+".2")
+	os.WriteFile(p+".1", []byte("2\n"), 0o600)
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var skipped []string
+	got, err := TailStream(p, nil, 0, 0, func(err error) {
+		if !errors.Is(err, ErrNotRegular) {
+			t.Errorf("skipped for %v", err)
+		}
+		skipped = append(skipped, err.Error())
+	})
+	if want := "1\nhalf\n2\n"; err != nil || string(got) != want {
+		t.Errorf("TailStream = %q, %v; want %q", got, err, want)
+	}
+	if len(skipped) != 2 {
+		t.Errorf("skipped %q, want the FIFO and the link", skipped)
 	}
 }

@@ -232,6 +232,10 @@ func (s *sup) setup() error {
 		return exit.With(exit.NoInput, fmt.Errorf("read environment: %w", err))
 	}
 	if err := s.openLogs(); err != nil {
+		if errors.Is(err, logfile.ErrNotRegular) {
+			// A link or a FIFO where a log belongs: never written through.
+			return exit.With(exit.NoPerm, err)
+		}
 		return exit.With(exit.CantCreate, err)
 	}
 	if err := s.openControl(); err != nil {

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tetra-toolkit/tpm/lib/logfile"
+	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
 // TestFollowAcrossRotations runs the supervisor's writer, rotating small
@@ -60,6 +62,107 @@ func TestFollowAcrossRotations(t *testing.T) {
 		}
 		if next != n {
 			t.Fatalf("round %d: %d lines, want %d", round, next, n)
+		}
+	}
+}
+
+// TestFollowLineWithoutEnd: output with no newline (a progress bar), rotated
+// inside its one line, is followed byte for byte when one stream is shown as
+// it comes, and in pieces of bounded size, each printed as a line, when lines
+// wait for their end.
+func TestFollowLineWithoutEnd(t *testing.T) {
+	for _, immediate := range []bool{true, false} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "x.out")
+		lw, err := logfile.Open(path, logfile.Options{MaxSize: 8 << 10, Keep: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		for i := range 30000 {
+			fmt.Fprintf(&want, "\rprogress %d", i)
+		}
+		done := make(chan struct{})
+		go func() {
+			for p := want.Bytes(); len(p) > 0; {
+				n := min(len(p), 1000)
+				lw.Write(p[:n])
+				p = p[n:]
+			}
+			lw.Close()
+			close(done)
+		}()
+		var out bytes.Buffer
+		w := &writer{out: bufio.NewWriter(&out)}
+		f := &follower{name: "x", path: path}
+		held := 0
+		for finished := false; !finished; {
+			select {
+			case <-done:
+				finished = true
+			default:
+			}
+			if err := f.poll(w, immediate); err != nil {
+				t.Fatal(err)
+			}
+			held = max(held, len(f.partial))
+		}
+		w.out.Flush()
+		if immediate {
+			if !bytes.Equal(out.Bytes(), want.Bytes()) {
+				t.Errorf("followed %d bytes, not the %d written", out.Len(), want.Len())
+			}
+			continue
+		}
+		if held > holdMax {
+			t.Errorf("held %d bytes of a line, more than %d", held, holdMax)
+		}
+		got := append(out.Bytes(), f.partial...)
+		if !bytes.Equal(bytes.ReplaceAll(got, []byte("\n"), nil), want.Bytes()) {
+			t.Errorf("the pieces printed are not the line written")
+		}
+		if n := bytes.Count(got, []byte("\n")); n < want.Len()/(2*holdMax) {
+			t.Errorf("%d pieces printed of a %d-byte line", n, want.Len())
+		}
+	}
+}
+
+// TestFollowFromInsideALine: tpm-log -f starts while a line longer than a
+// file is in progress; its start lies in rotated files. The line is shown
+// whole, then what follows, byte for byte.
+func TestFollowFromInsideALine(t *testing.T) {
+	for _, immediate := range []bool{true, false} {
+		root := t.TempDir()
+		tree := &state.Tree{Root: root}
+		os.MkdirAll(filepath.Join(root, state.LogsDir), 0o700)
+		path := tree.Out("x")
+		os.WriteFile(path+".2", []byte("2026-11-25 19:30:00 first\n2026-11-25 19:30:00 long"), 0o600)
+		os.WriteFile(path+".1", []byte(" line, its middle"), 0o600)
+		os.WriteFile(path, []byte(" and its end so far"), 0o600)
+		var out bytes.Buffer
+		w := &writer{out: bufio.NewWriter(&out)}
+		l := &logs{tree: tree, kinds: []string{"out"}, followers: map[string]*follower{}, warn: t.Errorf}
+		es, err := l.open("x", 2, "", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 1 || string(es[0].line) != "2026-11-25 19:30:00 first" {
+			t.Errorf("read back %q, want the line before the one in progress", es)
+		}
+		f := l.followers[path]
+		if err := f.poll(w, immediate); err != nil {
+			t.Fatal(err)
+		}
+		af, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		af.WriteString(", ended\n2026-11-25 19:30:01 next\n")
+		af.Close()
+		if err := f.poll(w, immediate); err != nil {
+			t.Fatal(err)
+		}
+		w.out.Flush()
+		want := "2026-11-25 19:30:00 long line, its middle and its end so far, ended\n2026-11-25 19:30:01 next\n"
+		if out.String() != want {
+			t.Errorf("immediate %v: followed %q, want %q", immediate, out.String(), want)
 		}
 	}
 }

@@ -158,6 +158,19 @@ type logs struct {
 	followers map[string]*follower // by path
 	stdout    io.Writer
 	warn      func(format string, args ...any)
+	warned    map[string]bool
+}
+
+// skip warns, once, about a file that is left out (not a regular file: a
+// FIFO or a link planted where a log should be).
+func (l *logs) skip(err error) {
+	if l.warned == nil {
+		l.warned = map[string]bool{}
+	}
+	if msg := err.Error(); !l.warned[msg] {
+		l.warned[msg] = true
+		l.warn("%s", msg)
+	}
 }
 
 // open reads the last n lines (n < 0: all; with a cutoff, those since it) of
@@ -181,28 +194,35 @@ func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, er
 		var size int64
 		if follow {
 			var err error
-			if f, err = os.Open(path); err == nil {
+			if f, err = logfile.OpenRead(path); err == nil {
 				if fi, err := f.Stat(); err == nil {
 					size = fi.Size()
 				}
+			} else if errors.Is(err, logfile.ErrNotRegular) {
+				l.skip(err)
 			} else if !errors.Is(err, os.ErrNotExist) {
 				l.warn("%v", err)
 			}
-			fw = &follower{name: name, path: path, f: f, off: size}
+			fw = &follower{name: name, path: path, f: f, off: size, skip: l.skip}
 			l.followers[path] = fw
 		}
 		if n == 0 || (unstamped && cutoff != "") {
 			continue
 		}
-		data, err := readBack(path, f, size, max(n, 0), cutoff)
+		data, err := l.readBack(path, f, size, follow, max(n, 0), cutoff)
 		if err != nil {
 			return nil, err
 		}
 		if follow {
 			// A last line still being written is left to the follower, which
-			// prints it whole when it ends.
+			// prints it whole when it ends. It may have begun in a rotated
+			// file (a line longer than a whole file): the follower holds that
+			// part, and reads the rest again from the current file.
 			if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
-				fw.off -= int64(len(data) - (i + 1))
+				rest := data[i+1:]
+				inCur := min(int64(len(rest)), fw.off)
+				fw.off -= inCur
+				fw.partial = append(fw.partial[:0], rest[:int64(len(rest))-inCur]...)
 				data = data[:i+1]
 			}
 		}
@@ -224,46 +244,19 @@ func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, er
 }
 
 // readBack reads the end of a stream: n lines, or, with a cutoff, enough to
-// reach a line older than it. When following, f is the open current file and
-// size where reading stops (what comes after is followed).
-func readBack(path string, f *os.File, size int64, n int, cutoff string) ([]byte, error) {
+// reach a line older than it. When following, f is the open current file (nil
+// if there was none) and size where reading stops (what comes after is
+// followed).
+func (l *logs) readBack(path string, f *os.File, size int64, follow bool, n int, cutoff string) ([]byte, error) {
+	var cur io.ReaderAt // nil: read path as it is now
+	if follow {
+		cur = bytes.NewReader(nil) // no current file: the follower reads it
+		if f != nil {
+			cur = f
+		}
+	}
 	tail := func(want int) ([]byte, error) {
-		if f == nil {
-			b, err := logfile.TailSeries(path, want)
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, nil
-			}
-			return b, err
-		}
-		// Following: the current file up to size, then older files.
-		cur, err := logfile.TailAt(f, size, want)
-		if want <= 0 {
-			cur, err = io.ReadAll(io.NewSectionReader(f, 0, size))
-		}
-		if err != nil {
-			return nil, err
-		}
-		got := logfile.CountLines(cur)
-		if want > 0 && got >= want {
-			return cur, nil
-		}
-		var older [][]byte
-		for _, p := range logfile.Series(path)[1:] {
-			b, err := logfile.Tail(p, max(want-got, 0))
-			if want <= 0 {
-				b, err = os.ReadFile(p)
-			}
-			if err != nil {
-				break
-			}
-			older = append(older, b)
-			got += logfile.CountLines(b)
-			if want > 0 && got >= want {
-				break
-			}
-		}
-		slices.Reverse(older)
-		return append(bytes.Join(older, nil), cur...), nil
+		return logfile.TailStream(path, cur, size, want, l.skip)
 	}
 	if cutoff == "" {
 		return tail(n)
@@ -393,7 +386,12 @@ type follower struct {
 	name, path string
 	f          *os.File
 	off        int64
-	partial    []byte
+	// partial is the start of a line whose end has not come yet (printed
+	// whole at its end, or in pieces of holdMax: see emit).
+	partial []byte
+	// skip is told about a file of the stream that is not a regular file
+	// (nil: nobody).
+	skip func(error)
 	// last is the file read to its end when the path had moved on and its
 	// successor was not there yet (caught in the middle of a rotation): the
 	// next look starts from it, not from whatever the path names by then.
@@ -463,7 +461,7 @@ func (l *logs) discover(g *grammar, known map[string]bool) {
 		known[n] = true
 		for _, k := range l.kinds {
 			path, _ := l.tree.Path(n, k)
-			l.followers[path] = &follower{name: n, path: path} // new: from its start
+			l.followers[path] = &follower{name: n, path: path, skip: l.skip} // new: from its start
 		}
 	}
 }
@@ -477,17 +475,34 @@ func (l *logs) discover(g *grammar, known map[string]bool) {
 // rotated file newer than ours (found by inode: several rotations may have
 // happened since the last look), then the new current one.
 func (f *follower) poll(w *writer, immediate bool) error {
+	if immediate && len(f.partial) > 0 {
+		// The start of the line in progress, read back from rotated files
+		// before following began: shown at once, as the rest will be.
+		if _, err := w.out.Write(f.partial); err != nil {
+			return closed(err)
+		}
+		f.partial = nil // it may have been large
+	} else if len(f.partial) > holdMax {
+		// The same, too long to hold (see holdMax).
+		if err := w.line(f.name, f.partial); err != nil {
+			return err
+		}
+		f.partial = nil
+	}
 	if f.f == nil && f.last != nil {
 		return f.successors(w, immediate, f.last)
 	}
 	if f.f == nil {
-		nf, err := os.Open(f.path)
+		nf, err := logfile.OpenRead(f.path)
 		if err != nil {
-			return nil // not there (yet)
+			f.skipped(err)
+			return nil // not there (yet), or not a file to read
 		}
 		f.f, f.off = nf, 0
 	}
-	pi, perr := os.Stat(f.path)
+	// Lstat: a link that comes to stand at the path is another file, and
+	// not one to read.
+	pi, perr := os.Lstat(f.path)
 	fi, err := f.f.Stat()
 	if err == nil && fi.Size() < f.off {
 		f.off = 0 // truncated in place: start again from the top
@@ -523,13 +538,25 @@ func (f *follower) successors(w *writer, immediate bool, last os.FileInfo) error
 		// rotation is half done while we look.
 		var snap []file // newest first
 		unlock, lerr := logfile.LockDir(filepath.Dir(f.path), false)
+		var odd []string
 		for _, p := range logfile.Series(f.path) {
-			if fi, err := os.Stat(p); err == nil {
+			if fi, err := os.Lstat(p); err == nil {
+				if !fi.Mode().IsRegular() {
+					odd = append(odd, p) // never read; said once unlocked
+					continue
+				}
 				snap = append(snap, file{p, fi})
 			}
 		}
 		if lerr == nil {
 			unlock()
+		}
+		for _, p := range odd {
+			if of, err := logfile.OpenRead(p); err != nil {
+				f.skipped(err)
+			} else {
+				of.Close() // a regular file by now: the next look takes it
+			}
 		}
 		newer := len(snap) // files before this index are newer than last
 		for i, s := range snap {
@@ -543,7 +570,7 @@ func (f *follower) successors(w *writer, immediate bool, last os.FileInfo) error
 			return nil
 		}
 		next := snap[newer-1] // the oldest of the newer ones
-		nf, err := os.Open(next.path)
+		nf, err := logfile.OpenRead(next.path)
 		if err != nil {
 			continue
 		}
@@ -584,6 +611,20 @@ func (f *follower) drain(w *writer, immediate bool) error {
 	}
 }
 
+// skipped passes on the error of a file that is not a regular file.
+func (f *follower) skipped(err error) {
+	if f.skip != nil && errors.Is(err, logfile.ErrNotRegular) {
+		f.skip(err)
+	}
+}
+
+// holdMax bounds the start of a line a follower holds while it waits for the
+// line's end. Past it the piece is printed as a line of its own, and the rest
+// of the line comes as further lines: output with no newline at all (a
+// progress bar redrawn with carriage returns) neither grows tpm-log's memory
+// without bound nor stays unseen. 64 KiB keeps every usual line whole.
+const holdMax = 64 << 10
+
 func (f *follower) emit(w *writer, b []byte, immediate bool) error {
 	if immediate {
 		_, err := w.out.Write(b)
@@ -599,6 +640,12 @@ func (f *follower) emit(w *writer, b []byte, immediate bool) error {
 			return err
 		}
 		data = data[i+1:]
+	}
+	if len(data) > holdMax {
+		if err := w.line(f.name, data); err != nil {
+			return err
+		}
+		data = data[:0]
 	}
 	f.partial = append(f.partial[:0], data...)
 	return nil
