@@ -1,8 +1,10 @@
 package tpm_test
 
 import (
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -28,4 +30,51 @@ func cmdStrangerGroup(ts *testscript.TestScript, neg bool, args []string) {
 		cmd.Wait()
 	})
 	ts.Setenv(args[0], strconv.Itoa(cmd.Process.Pid))
+}
+
+func init() {
+	scriptCmds["checkseq"] = cmdCheckseq
+}
+
+// checkseq LOG MIN checks that a log (LOG and its rotated files, oldest
+// first) holds the lines "n 0", "n 1", ... each once, in order, with no
+// gap, at least up to "n MIN", and nothing else but tpm's own notes.
+func cmdCheckseq(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: checkseq LOG MIN")
+	}
+	path := ts.MkAbs(args[0])
+	min := atoi(ts, args[1])
+	files := []string{path}
+	for i := 1; ; i++ {
+		p := path + "." + strconv.Itoa(i)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		files = append([]string{p}, files...)
+	}
+	next := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		ts.Check(err)
+		for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+			if l == "" {
+				continue
+			}
+			if !stampRE.MatchString(l) {
+				ts.Fatalf("%s: line %q has no stamp", f, l)
+			}
+			body := l[20:]
+			if strings.HasPrefix(body, "tpm: ") {
+				continue
+			}
+			if body != "n "+strconv.Itoa(next) {
+				ts.Fatalf("%s: want line %q, got %q", f, "n "+strconv.Itoa(next), body)
+			}
+			next++
+		}
+	}
+	if next <= min {
+		ts.Fatalf("%d lines, want more than %d", next, min)
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/cmd/metacmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/startcmd"
 	"github.com/tetra-toolkit/tpm/lib/cmd/stopcmd"
+	"github.com/tetra-toolkit/tpm/lib/cmd/upgradecmd"
 	"github.com/tetra-toolkit/tpm/lib/proc"
 	"github.com/tetra-toolkit/tpm/lib/state"
 	"github.com/tetra-toolkit/tpm/lib/supervise"
@@ -54,6 +56,7 @@ var commands = map[string]func(){
 	"tpm-clean":     func() { os.Exit(cleancmd.Main(cli.Std("tpm-clean"))) },
 	"tpm-ecosystem": func() { os.Exit(ecocmd.Main(cli.Std("tpm-ecosystem"))) },
 	"tpm-supervise": func() { os.Exit(supervise.Main()) },
+	"tpm-upgrade":   func() { os.Exit(upgradecmd.Main(cli.Std("tpm-upgrade"))) },
 	// A program for the tests: numbered 100-byte lines as fast as it can.
 	"linewriter": linewriter,
 }
@@ -73,6 +76,23 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"unstamp":    cmdUnstamp,
 	"checklines": cmdChecklines,
 }
+
+// goEnv is the go command's cache and module settings of the test's own
+// environment, or nothing when go is not on PATH.
+var goEnv = sync.OnceValue(func() map[string]string {
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH", "GOPROXY", "GOFLAGS").Output()
+	if err != nil {
+		return nil
+	}
+	vals := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	env := map[string]string{}
+	for i, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOPROXY", "GOFLAGS"} {
+		if i < len(vals) {
+			env[k] = vals[i]
+		}
+	}
+	return env
+})
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, commands)
@@ -97,6 +117,12 @@ func TestScripts(t *testing.T) {
 			e.Setenv("TETRA_DIR", tetra)
 			e.Setenv("HOME", home)
 			e.Setenv("TPM_SH", filepath.Join(root, "shell", "tetra_tpm.sh"))
+			// The repository, and the go command's caches, for scripts that
+			// build a binary of their own (HOME is the script's).
+			e.Setenv("TPM_ROOT", root)
+			for k, v := range goEnv() {
+				e.Setenv(k, v)
+			}
 			e.Setenv("NO_COLOR", "")
 			e.Setenv("TPM_TERMINAL", "")
 			e.Defer(func() { reap(e, tetra) })

@@ -482,3 +482,21 @@ func (w *Writer) Note(msg string) {
 	w.write(w.ownLine(msg))
 	w.lineStart = true
 }
+
+// Midline reports whether the stream ends inside a line, and how many
+// bytes of that line the current file holds: what a writer that takes over
+// the file (a supervisor upgraded in place) must continue from.
+func (w *Writer) Midline() (bool, int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.lineStart, w.run
+}
+
+// Continue makes a writer just opened continue a line a previous writer
+// of the same file left unfinished (see Midline): its next bytes get no
+// stamp.
+func (w *Writer) Continue(run int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lineStart, w.fileClean, w.run = false, false, run
+}

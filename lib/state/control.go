@@ -1,8 +1,6 @@
 package state
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -147,29 +145,4 @@ func DeadCtl(path string) bool {
 func (t *Tree) LockExists(name string) bool {
 	_, err := os.Lstat(t.Lock(name))
 	return err == nil
-}
-
-// ReadRequest reads one request line from a control FIFO reader. A line
-// longer than MaxRequest is skipped whole, so that no writer can stop a
-// supervisor from reading the next request.
-func ReadRequest(r *bufio.Reader) (string, error) {
-	for {
-		line, err := r.ReadSlice('\n')
-		if err == nil {
-			return string(bytes.TrimSuffix(line, []byte("\n"))), nil
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return "", err
-		}
-		// Too long: drop up to and including its end.
-		for {
-			_, err = r.ReadSlice('\n')
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, bufio.ErrBufferFull) {
-				return "", err
-			}
-		}
-	}
 }

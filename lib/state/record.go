@@ -23,10 +23,14 @@ const (
 	Errored    = "errored"
 	Stale      = "stale"
 	Invalid    = "invalid"
+	// SPEC §12: alive, its token matching, but no supervisor runs for it
+	// (adoption ends it); and failing its health check.
+	Unsupervised = "unsupervised"
+	Unhealthy    = "unhealthy"
 )
 
-// Statuses lists every status in the order of SPEC §4.
-var Statuses = []string{Online, Launching, Restarting, Stopping, Stopped, Exited, Errored, Stale, Invalid}
+// Statuses lists every status in the order of SPEC §4, then §12's.
+var Statuses = []string{Online, Launching, Restarting, Stopping, Stopped, Exited, Errored, Stale, Invalid, Unsupervised, Unhealthy}
 
 // Record is what the files of one process say about it, checked against what
 // is really alive.
@@ -50,20 +54,21 @@ type Record struct {
 // Fields of the meta line that tpm itself writes beyond the required ones
 // (documented in the README).
 const (
-	KeyToken     = "token"     // start-time token of pid
-	KeySupPid    = "sup_pid"   // the supervisor's pid
-	KeySupToken  = "sup_token" // and its token
-	KeyState     = "state"     // what the supervisor last recorded
-	KeyRestarts  = "restarts"
-	KeyExitCode  = "exit_code"
-	KeyExitSig   = "exit_signal"
-	KeyExitTime  = "exit_time"
-	KeyInstance  = "instance"
-	KeyCwd       = "cwd"
-	KeyNodeEnv   = "node_env"
-	KeyArgs      = "args"
-	KeyInterp    = "interpreter"
-	KeyInterpArg = "interpreter_args"
+	KeyToken      = "token"       // start-time token of pid
+	KeySupPid     = "sup_pid"     // the supervisor's pid
+	KeySupToken   = "sup_token"   // and its token
+	KeySupVersion = "sup_version" // the build of the supervisor (tpm-upgrade)
+	KeyState      = "state"       // what the supervisor last recorded
+	KeyRestarts   = "restarts"
+	KeyExitCode   = "exit_code"
+	KeyExitSig    = "exit_signal"
+	KeyExitTime   = "exit_time"
+	KeyInstance   = "instance"
+	KeyCwd        = "cwd"
+	KeyNodeEnv    = "node_env"
+	KeyArgs       = "args"
+	KeyInterp     = "interpreter"
+	KeyInterpArg  = "interpreter_args"
 )
 
 // Load reads the record of name. A missing meta file is ErrNoProcess; an
@@ -166,7 +171,7 @@ func derive(recorded string, progAlive, supAlive, pidFile bool) string {
 	if progAlive {
 		// The supervisor is gone (kill -9, or a record of the bash TPM) but
 		// the program runs.
-		return Online
+		return Unsupervised
 	}
 	if pidFile {
 		return Stale

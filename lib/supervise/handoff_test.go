@@ -26,7 +26,7 @@ func TestReceive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Close()
-	if err := syscall.Sendmsg(ours, Handoff("/tree with space", "api-3000", 5*time.Second), syscall.UnixRights(int(lock.Fd())), nil, 0); err != nil {
+	if err := syscall.Sendmsg(ours, Handoff("/tree with space", "api-3000", 5*time.Second, true), syscall.UnixRights(int(lock.Fd())), nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := syscall.Write(ours, []byte("script=/a/b pid=0 port=3000\n")); err != nil {
@@ -38,7 +38,7 @@ func TestReceive(t *testing.T) {
 		t.Fatalf("receive: %v, %v", h, err)
 	}
 	defer h.lock.Close()
-	if h.tree != "/tree with space" || h.name != "api-3000" || h.hold != 5*time.Second || string(h.line) != "script=/a/b pid=0 port=3000\n" {
+	if h.tree != "/tree with space" || h.name != "api-3000" || h.hold != 5*time.Second || h.mode != modeAdopt || string(h.line) != "script=/a/b pid=0 port=3000\n" {
 		t.Errorf("got %+v", h)
 	}
 	// The received descriptor is the same open file.
@@ -60,7 +60,7 @@ func TestReceiveNothing(t *testing.T) {
 
 func TestReceiveWithoutLock(t *testing.T) {
 	ours, theirs := pair(t)
-	syscall.Write(ours, append(Handoff("/t", "n", 0), "pid=0\n"...))
+	syscall.Write(ours, append(Handoff("/t", "n", 0, false), "pid=0\n"...))
 	syscall.Shutdown(ours, syscall.SHUT_WR)
 	if h, err := receive(theirs); h != nil || err == nil {
 		t.Fatalf("a handoff without its lock was taken: %v, %v", h, err)

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tetra-toolkit/tpm/lib/events"
 	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/proc"
 	"github.com/tetra-toolkit/tpm/lib/spec"
@@ -15,14 +16,19 @@ import (
 
 // outcome is how a run ended.
 type outcome struct {
-	code   int            // exit code, when not killed by a signal
-	sig    syscall.Signal // the signal that killed it, or 0
-	uptime time.Duration
+	code    int            // exit code, when not killed by a signal
+	sig     syscall.Signal // the signal that killed it, or 0
+	unknown bool           // an adopted program, whose end nobody can read
+	uptime  time.Duration
 }
 
 // clean reports whether the end counts as success: exit 0, or death by TERM,
-// INT, HUP or PIPE, as systemd counts them.
+// INT, HUP or PIPE, as systemd counts them. The end of an adopted program
+// is unknown, and counts as a failure.
 func (o outcome) clean() bool {
+	if o.unknown {
+		return false
+	}
 	switch o.sig {
 	case 0:
 		return o.code == 0
@@ -36,16 +42,40 @@ func (o outcome) clean() bool {
 // unless it is 0 because the group already had it), and returns how the run
 // ended.
 func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
-	ws := s.wait()
-	s.ended, s.reaped = true, true
 	o := outcome{uptime: time.Since(s.started)}
-	if ws.Signaled() {
-		o.sig = ws.Signal()
+	if s.adopted {
+		o.unknown = true // not our child: init reaps it
 	} else {
-		o.code = ws.ExitStatus()
+		ws := s.wait()
+		if ws.Signaled() {
+			o.sig = ws.Signal()
+		} else {
+			o.code = ws.ExitStatus()
+		}
 	}
+	s.ended, s.reaped = true, true
 	s.clearGroup(sig, grace)
+	s.event(events.Exit, "pid", strconv.Itoa(s.pid), "code", o.codeField(), "signal", o.sigField(), "uptime", o.uptime.Round(time.Millisecond).String())
 	return o
+}
+
+// codeField and sigField are the outcome as record fields: one of them is
+// empty.
+func (o outcome) codeField() string {
+	switch {
+	case o.unknown:
+		return "unknown"
+	case o.sig != 0:
+		return ""
+	}
+	return strconv.Itoa(o.code)
+}
+
+func (o outcome) sigField() string {
+	if o.sig == 0 {
+		return ""
+	}
+	return spec.SignalName(o.sig)
 }
 
 // clearGroup ends the processes left in the program's group after its
@@ -55,13 +85,15 @@ func (s *sup) reap(sig syscall.Signal, grace time.Duration) outcome {
 // members of the group in the supervisor's session that started with or
 // after the program, each checked again as it is signalled.
 func (s *sup) clearGroup(sig syscall.Signal, grace time.Duration) {
-	s.child().ClearLeftovers(sig, grace)
+	s.claim().ClearLeftovers(sig, grace)
 }
 
-// child is the claim on the current run: the supervisor's own child, whose
-// group is in the supervisor's session.
-func (s *sup) child() proc.Claim {
-	return proc.Claim{PID: s.pid, Token: s.token, Start: s.started.Unix(), Session: s.self.SID, Child: !s.reaped}
+// claim is what the supervisor may signal of the current run (lib/proc's
+// rule): its own unreaped child and that child's group, in its session; or
+// an adopted program, checked by its token, and its group in the session
+// it was started in.
+func (s *sup) claim() proc.Claim {
+	return proc.Claim{PID: s.pid, Token: s.token, Start: s.started.Unix(), Session: s.session, Child: !s.reaped && !s.adopted}
 }
 
 func (s *sup) stopSignal(name string) syscall.Signal {
@@ -137,12 +169,15 @@ func (s *sup) scheduleRestart(o outcome) (time.Duration, bool) {
 		s.quick++
 	}
 	if s.quick > s.spec.MaxRestarts {
+		s.event(events.Errored, "restarts", strconv.Itoa(s.restarts), "why", "it failed "+strconv.Itoa(s.quick)+" times in a row within "+s.spec.MinUptime.String()+" of its start")
 		s.record(o, state.Errored, true)
 		return 0, false
 	}
 	s.restarts++
 	s.record(o, state.Restarting, false)
-	return s.delay(), true
+	d := s.delay()
+	s.event(events.Restart, "delay", d.String(), "count", strconv.Itoa(s.restarts))
+	return d, true
 }
 
 // failedStart is scheduleRestart for a restart whose exec failed (the
@@ -150,6 +185,7 @@ func (s *sup) scheduleRestart(o outcome) (time.Duration, bool) {
 func (s *sup) failedStart(err error) (time.Duration, bool) {
 	s.quick++
 	if s.quick > s.spec.MaxRestarts {
+		s.event(events.Errored, "restarts", strconv.Itoa(s.restarts), "why", err.Error())
 		s.drainLogs()
 		s.editMeta(func(m *meta.Meta) {
 			m.Set(state.KeyState, state.Errored)
@@ -164,7 +200,9 @@ func (s *sup) failedStart(err error) (time.Duration, bool) {
 		m.SetInt(state.KeyRestarts, int64(s.restarts))
 		m.Set(keyError, err.Error())
 	})
-	return s.delay(), true
+	d := s.delay()
+	s.event(events.Restart, "delay", d.String(), "count", strconv.Itoa(s.restarts), "error", err.Error())
+	return d, true
 }
 
 // delay is the wait before the next start: the fixed restart delay when one
@@ -198,7 +236,7 @@ func (s *sup) record(o outcome, st string, removePid bool) {
 		if o.sig != 0 {
 			m.Set(state.KeyExitSig, spec.SignalName(o.sig))
 		} else {
-			m.SetInt(state.KeyExitCode, int64(o.code))
+			m.Set(state.KeyExitCode, o.codeField())
 		}
 		m.SetInt(state.KeyExitTime, time.Now().Unix())
 	})
@@ -236,7 +274,12 @@ func (s *sup) stop(r request, removePid bool) {
 	if grace <= 0 {
 		sig = syscall.SIGKILL // no grace at all: KILL at once
 	}
-	c := s.child()
+	by := "request"
+	if !removePid {
+		by = "shutdown"
+	}
+	s.event(events.Stop, "signal", spec.SignalName(sig), "grace", grace.String(), "by", by)
+	c := s.claim()
 	c.SignalGroup(sig)
 	c.SignalGroup(syscall.SIGCONT)
 	deadline := time.Now().Add(grace)
@@ -274,6 +317,10 @@ const stoppingAfter = 50 * time.Millisecond
 func (s *sup) shutdown() {
 	s.closeStatus()
 	s.drainLogs()
+	if s.evLog != nil {
+		s.evLog.Close()
+		s.evLog = nil
+	}
 	if s.ctl != nil {
 		os.Remove(s.tree.Ctl(s.name, s.self.PID))
 		s.ctl.Close()
@@ -324,3 +371,30 @@ func (s *sup) drainLogs() {
 
 // drainLimit bounds the wait for the last output at the end.
 const drainLimit = 3 * time.Second
+
+// reloadPolicy takes the policy fields of the record again (SPEC §12, live
+// policy): `tpm-meta NAME restart=no` applies from the program's next end
+// on, without a restart. It runs when the program ends and on HUP. A record
+// whose policy does not parse (written by hand: tpm-meta refuses bad
+// values) leaves the policy in force, and an event says why. What the
+// program is (script, arguments, folder, port) is not a policy: it changes
+// with a start from the record, never under a running supervisor.
+func (s *sup) reloadPolicy() {
+	m, err := s.tree.ReadMeta(s.name)
+	if err != nil {
+		return // no record to read: keep what we have
+	}
+	n, err := spec.FromMeta(s.name, m)
+	if err != nil {
+		if err.Error() != s.badPolicy {
+			s.event(events.Policy, "error", err.Error(), "kept", "the policy in force")
+		}
+		s.badPolicy = err.Error()
+		return
+	}
+	s.badPolicy = ""
+	p := s.spec
+	p.Restart, p.MaxRestarts, p.MinUptime = n.Restart, n.MaxRestarts, n.MinUptime
+	p.RestartDelay, p.Backoff, p.StopExitCodes = n.RestartDelay, n.Backoff, n.StopExitCodes
+	p.KillTimeout, p.Signal = n.KillTimeout, n.Signal
+}

@@ -29,8 +29,10 @@ package supervise
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -43,6 +45,7 @@ import (
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/envfile"
+	"github.com/tetra-toolkit/tpm/lib/events"
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/meta"
@@ -74,7 +77,7 @@ const onlineAfter = time.Second
 
 // Meta fields the supervisor owns; they describe the current run.
 var runtimeKeys = []string{
-	"pid", "start_time", state.KeyToken, state.KeySupPid, state.KeySupToken, state.KeyState,
+	"pid", "start_time", state.KeyToken, state.KeySupPid, state.KeySupToken, state.KeySupVersion, state.KeyState,
 	state.KeyRestarts, state.KeyExitCode, state.KeyExitSig, state.KeyExitTime, keyError,
 }
 
@@ -93,15 +96,17 @@ type sup struct {
 	status *os.File
 
 	outLog, errLog *logfile.Writer
-	outW, errW     *os.File // the program's stdout and stderr
-	outR, errR     *os.File // their other ends, until the pumps take them
-	pumps          chan struct{}
-	pumped         atomic.Int64 // bytes read from the pipes, to tell a working pump from an idle one
-	writing        atomic.Int32 // pumps inside a log write (which a slow disk can make long)
+	evLog          *logfile.Writer // logs/NAME.events
+	outW, errW     *os.File        // the program's stdout and stderr
+	outR, errR     *os.File        // their other ends, read by the pumps, and held by each program (HoldOut, HoldErr)
+	pumps          chan bool       // a pump ended: true at EOF, false paused (for an upgrade)
+	pumped         atomic.Int64    // bytes read from the pipes, to tell a working pump from an idle one
+	writing        atomic.Int32    // pumps inside a log write (which a slow disk can make long)
 
-	ctl   *os.File
-	ctlCh chan request
-	sigCh chan os.Signal
+	ctl     *os.File
+	ctlCh   chan request
+	ctlLeft chan []byte // what the control reader held when it stopped
+	sigCh   chan os.Signal
 
 	null *os.File // /dev/null, the program's stdin
 
@@ -112,9 +117,14 @@ type sup struct {
 	exitCh  chan error
 	ended   bool // the program has ended (and may be a zombie)
 	reaped  bool // and has been reaped: its PID is no longer ours
+	adopted bool // the run is one this supervisor adopted, not its child
+	adopt   bool // the handoff asks for adoption, not a start
+	session int  // the session the run's group is in
 
-	quick    int // failures in a row, each within MinUptime of its start
-	restarts int
+	quick     int // failures in a row, each within MinUptime of its start
+	restarts  int
+	launching bool   // the run is not yet recorded online
+	badPolicy string // why the record's policy was last refused
 
 	// Records that could not be written (a full disk), for catchUp.
 	behind    []func(*meta.Meta)
@@ -125,10 +135,23 @@ type request struct {
 	kind    string
 	sig     string
 	timeout time.Duration // the grace before KILL; negative: the program's own
+	path    string        // upgrade: the new binary
+	reply   string        // upgrade: the FIFO to answer on
 }
 
 // Main runs the supervisor and returns its exit status.
 func Main() int {
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		fmt.Println(Version())
+		return 0
+	}
+	if st := os.Getenv(resumeEnv); st != "" {
+		// An older image of this supervisor executed us: go on where it was.
+		os.Unsetenv(resumeEnv)
+		proc.CloseOnExecFrom(3)
+		resetSignals()
+		return resumed(st)
+	}
 	unblockSignals()
 	// Descriptors inherited by accident must not reach the program.
 	proc.CloseOnExecFrom(3)
@@ -175,9 +198,10 @@ func report(status *os.File, err error) {
 // own identity, the pipes for the program's output.
 func prepare() (*sup, error) {
 	s := &sup{
-		hold:  onlineAfter,
-		ctlCh: make(chan request, 4),
-		sigCh: make(chan os.Signal, 4),
+		hold:    onlineAfter,
+		ctlCh:   make(chan request, 4),
+		sigCh:   make(chan os.Signal, 4),
+		ctlLeft: make(chan []byte, 1),
 	}
 	signal.Notify(s.sigCh, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	var err error
@@ -202,6 +226,7 @@ func prepare() (*sup, error) {
 // tpm-start, and stdin /dev/null.
 func (s *sup) receive(h *handoff) error {
 	s.tree, s.name, s.lock = &state.Tree{Root: h.tree}, h.name, h.lock
+	s.adopt = h.mode == modeAdopt
 	if h.hold > 0 {
 		s.hold = h.hold
 	}
@@ -231,6 +256,11 @@ func (s *sup) setup() error {
 	if s.env, err = envfile.Read(s.tree.Env(s.name)); err != nil {
 		return exit.With(exit.NoInput, fmt.Errorf("read environment: %w", err))
 	}
+	if s.adopt {
+		if err := s.adoptPipes(); err != nil {
+			return err
+		}
+	}
 	if err := s.openLogs(); err != nil {
 		if errors.Is(err, logfile.ErrNotRegular) {
 			// A link or a FIFO where a log belongs: never written through.
@@ -253,11 +283,13 @@ func (s *sup) openLogs() error {
 	if s.errLog, err = logfile.Open(s.tree.Err(s.name), opt); err != nil {
 		return err
 	}
+	if s.evLog, err = logfile.Open(s.tree.Events(s.name), opt); err != nil {
+		return err
+	}
 	// One goroutine per stream is the only writer of its log.
-	s.pumps = make(chan struct{}, 2)
+	s.pumps = make(chan bool, 2)
 	go s.pump(s.outR, s.outLog)
 	go s.pump(s.errR, s.errLog)
-	s.outR, s.errR = nil, nil
 	return nil
 }
 
@@ -275,8 +307,12 @@ func (s *sup) pump(r *os.File, l *logfile.Writer) {
 			s.writing.Add(-1)
 		}
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.pumps <- false // paused: the pipe stays open for the next image
+				return
+			}
 			r.Close()
-			s.pumps <- struct{}{}
+			s.pumps <- true
 			return
 		}
 	}
@@ -302,29 +338,56 @@ func (s *sup) openControl() error {
 		return fmt.Errorf("control fifo: %s is not a FIFO", path)
 	}
 	s.ctl = f
-	go func() {
-		r := bufio.NewReaderSize(f, state.MaxRequest)
-		for {
-			line, err := state.ReadRequest(r)
-			if err != nil {
-				return
-			}
-			if req, ok := parseRequest(line); ok {
-				s.ctlCh <- req
-			}
-		}
-	}()
+	s.readControl(nil)
 	return nil
 }
 
+// readControl reads requests from the control FIFO, left (what an older
+// image had read of a request but not parsed) first. A line longer than
+// state.MaxRequest is dropped whole, so that no writer can stop the
+// supervisor from reading the next request. Once reading fails (a read
+// deadline set for an upgrade, or the FIFO closed), what it holds of an
+// unfinished request goes to ctlLeft.
+func (s *sup) readControl(left []byte) {
+	go func(f *os.File) {
+		r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(left), f), state.MaxRequest)
+		skip := false
+		for {
+			line, err := r.ReadSlice('\n')
+			switch {
+			case err == nil:
+				if !skip {
+					if req, ok := parseRequest(string(bytes.TrimSuffix(line, []byte("\n")))); ok {
+						s.ctlCh <- req
+					}
+				}
+				skip = false
+			case errors.Is(err, bufio.ErrBufferFull):
+				skip = true
+			default:
+				if skip {
+					line = nil
+				}
+				s.ctlLeft <- append([]byte(nil), line...)
+				return
+			}
+		}
+	}(s.ctl)
+}
+
 func parseRequest(line string) (request, bool) {
-	f := strings.Fields(line)
-	if len(f) == 0 {
+	f, err := meta.SplitWords(line) // words quoted as in meta lines: paths may hold spaces
+	if err != nil || len(f) == 0 {
 		return request{}, false
 	}
 	r := request{kind: f[0], timeout: -1}
 	switch r.kind {
 	case "ready":
+	case "upgrade":
+		if len(f) != 3 {
+			return request{}, false
+		}
+		r.path, r.reply = f[1], f[2]
 	case "stop":
 		if len(f) > 1 && f[1] != "-" {
 			r.sig = f[1]
@@ -343,16 +406,26 @@ func parseRequest(line string) (request, bool) {
 // run is the supervisor's life: start, then react to the program's end,
 // requests, signals and timers until the program is down for good.
 func (s *sup) run() int {
-	if err := s.start(true); err != nil {
+	first, said := s.start, "started"
+	if s.adopt {
+		first, said = func(bool) error { return s.takeOver() }, "adopted"
+	}
+	if err := first(true); err != nil {
 		s.lock.Close() // nothing runs: see Main
 		report(s.status, err)
 		s.closeStatus()
 		s.shutdown()
 		return exit.Code(err)
 	}
-	fmt.Fprintf(s.status, "started %d %s\n", s.pid, s.token)
+	fmt.Fprintf(s.status, "%s %d %s\n", said, s.pid, s.token)
+	return s.loop(time.After(s.hold))
+}
+
+// loop reacts to the program's end, requests, signals and timers until the
+// program is down for good. online fires when a run has lasted long enough
+// to count as online.
+func (s *sup) loop(online <-chan time.Time) int {
 	var backoff, retry <-chan time.Time
-	online := time.After(s.hold)
 	for {
 		if retry == nil && (s.pidBehind || len(s.behind) > 0) {
 			retry = time.After(catchUpEvery)
@@ -363,6 +436,7 @@ func (s *sup) run() int {
 			s.catchUp()
 		case err := <-s.exitCh:
 			online = nil
+			s.reloadPolicy()
 			delay, again := s.ended_(err)
 			if !again {
 				s.shutdown()
@@ -403,11 +477,15 @@ func (s *sup) run() int {
 				s.stop(r, true)
 				s.shutdown()
 				return 0
+			case "upgrade":
+				s.upgrade(r) // returns only when the upgrade failed
 			}
 		case sig := <-s.sigCh:
 			if sig == syscall.SIGHUP {
 				s.outLog.Reopen()
 				s.errLog.Reopen()
+				s.evLog.Reopen()
+				s.reloadPolicy()
 				continue
 			}
 			// Taken down with the machine or the session: stop the program
@@ -432,7 +510,7 @@ func (s *sup) start(first bool) error {
 	attr := &syscall.ProcAttr{
 		Dir:   s.spec.Cwd,
 		Env:   s.env,
-		Files: []uintptr{s.null.Fd(), s.outW.Fd(), s.errW.Fd()},
+		Files: s.files(),
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}
 	pid, err := syscall.ForkExec(path, argv, attr)
@@ -443,7 +521,8 @@ func (s *sup) start(first bool) error {
 	if err != nil {
 		return startError(path, s.spec.Cwd, err)
 	}
-	s.pid, s.ended, s.reaped = pid, false, false
+	s.pid, s.ended, s.reaped, s.adopted, s.session = pid, false, false, false, s.self.SID
+	s.launching = true
 	in, err := proc.Stat(s.pid) // the child is ours and unreaped: this cannot fail but for /proc itself
 	if err != nil {
 		s.killNow()
@@ -471,11 +550,32 @@ func (s *sup) start(first bool) error {
 		}
 		s.note(fmt.Errorf("cannot record the restart yet: %w", err))
 	}
+	s.event(events.Start, "pid", strconv.Itoa(s.pid))
 	// Watch for the program's end only now: until here a failure reaps it
 	// with killNow, and the watcher must never report a reaped PID.
 	s.exitCh = make(chan error, 1)
 	go func(pid int, ch chan<- error) { ch <- waitExited(pid) }(s.pid, s.exitCh)
 	return nil
+}
+
+// files are the program's descriptors: stdin /dev/null, its output pipes,
+// and the read ends of those it holds (see adopt.go); every other one
+// closed.
+func (s *sup) files() []uintptr {
+	fds := make([]uintptr, HoldErr+1)
+	for i := range fds {
+		fds[i] = ^uintptr(0)
+	}
+	fds[0], fds[1], fds[2] = s.null.Fd(), s.outW.Fd(), s.errW.Fd()
+	fds[HoldOut], fds[HoldErr] = rawFd(s.outR), rawFd(s.errR)
+	return fds
+}
+
+// event appends a line to the events file.
+func (s *sup) event(kind string, kv ...string) {
+	if s.evLog != nil {
+		s.evLog.Write(events.Line(kind, kv...))
+	}
 }
 
 // runFields writes the facts of the current run into a meta line.
@@ -485,6 +585,7 @@ func (s *sup) runFields(m *meta.Meta) {
 	m.Set(state.KeyToken, s.token)
 	m.SetInt(state.KeySupPid, int64(s.self.PID))
 	m.Set(state.KeySupToken, s.self.Token)
+	m.Set(state.KeySupVersion, Version())
 	m.Set(state.KeyState, state.Launching)
 	m.SetInt(state.KeyRestarts, int64(s.restarts))
 	for _, k := range []string{state.KeyExitCode, state.KeyExitSig, state.KeyExitTime, keyError} {
@@ -580,13 +681,17 @@ func ownedBySpec(k string) bool {
 
 // killNow kills a program the supervisor cannot record, and reaps it.
 func (s *sup) killNow() {
-	s.child().SignalGroup(syscall.SIGKILL)
+	s.claim().SignalGroup(syscall.SIGKILL)
 	s.wait()
 	s.ended, s.reaped = true, true
 }
 
 func (s *sup) setState(st string) error {
-	return s.editMeta(func(m *meta.Meta) { m.Set(state.KeyState, st) })
+	err := s.editMeta(func(m *meta.Meta) { m.Set(state.KeyState, st) })
+	if err == nil && st == state.Online {
+		s.launching = false
+	}
+	return err
 }
 
 // editMeta changes the meta line under the edit lock. A meta file removed

@@ -30,6 +30,7 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 	"github.com/tetra-toolkit/tpm/lib/stop"
+	"github.com/tetra-toolkit/tpm/lib/supervise"
 )
 
 type grammar struct {
@@ -207,6 +208,7 @@ func (c *cleaner) files(name string) []string {
 	out := []string{t.Meta(name), t.Env(name), t.Pid(name)}
 	out = append(out, logfile.Series(t.Out(name))...)
 	out = append(out, logfile.Series(t.Err(name))...)
+	out = append(out, logfile.Series(t.Events(name))...)
 	return append(out, t.CtlFiles(name)...)
 }
 
@@ -242,6 +244,34 @@ func (c *cleaner) delete(name string) {
 	}
 }
 
+// adopt gives a program whose supervisor died a new one (lib/supervise,
+// adopt.go), under NAME's run lock, which the new supervisor keeps. A
+// program that cannot be adopted is said on stderr, and left running.
+func (c *cleaner) adopt(name string) {
+	f, err := c.t.TryLock(name)
+	if err != nil {
+		return // a tpm-start is at it
+	}
+	defer f.Close()
+	r, err := c.t.Load(name)
+	if err != nil || r.Status != state.Unsupervised {
+		return
+	}
+	sp, err := supervise.StartSpare()
+	if err == nil {
+		var pid int
+		var st *supervise.Status
+		if pid, st, err = sp.Give(c.t.Root, name, f, r.Meta, 0, true); err == nil {
+			st.Close()
+			if c.g.Verbose {
+				fmt.Fprintf(c.e.Stdout, "%s adopted pid=%d\n", name, pid)
+			}
+			return
+		}
+	}
+	c.e.Warnf("%v", err)
+}
+
 // keepForReboot reports whether tidy should leave a stale record alone: its
 // pid file was written before the machine booted (so it ran when the machine
 // went down), and the boot was recent, so @reboot tpm-start --stale may not
@@ -260,9 +290,17 @@ func (c *cleaner) tidy() {
 	isKnown := func(n string) bool { _, ok := slices.BinarySearch(known, n); return ok }
 	booted := proc.BootTime()
 
-	// Stale records: the pid file goes, the record says stopped.
+	// Stale records: the pid file goes, the record says stopped. Programs
+	// whose supervisor died get a new one.
 	for _, n := range known {
 		r, err := c.t.Load(n)
+		if err == nil && r.Status == state.Unsupervised && !c.g.DryRun && r.Meta.Value(state.KeySupPid) != "" {
+			// (A program of the bash TPM, which never had a supervisor of
+			// tpm's, is left as it is: its output goes to files, not to
+			// pipes a supervisor could take over.)
+			c.adopt(n)
+			continue
+		}
 		if err != nil || r.Meta == nil || r.Alive() {
 			continue
 		}
@@ -364,7 +402,7 @@ func logName(base string) (string, bool) {
 			base = base[:i]
 		}
 	}
-	for _, s := range []string{".out", ".err"} {
+	for _, s := range []string{".out", ".err", ".events"} {
 		if n, ok := strings.CutSuffix(base, s); ok && names.Valid(n) {
 			return n, true
 		}

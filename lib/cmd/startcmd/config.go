@@ -85,7 +85,7 @@ func label(a spec.App) string {
 // readConfig runs tpm-ecosystem on the file, with env as process.env. Its
 // messages (and what the config itself prints) pass through to stderr.
 func readConfig(e *cli.Env, config string, env []string, envName, only string) (*spec.Ecosystem, error) {
-	path, err := companion("tpm-ecosystem")
+	path, err := cli.Companion("tpm-ecosystem")
 	if err != nil {
 		return nil, err
 	}

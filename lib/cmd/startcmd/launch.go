@@ -1,16 +1,12 @@
 package startcmd
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
@@ -36,6 +32,7 @@ type job struct {
 	lock   *os.File
 	fresh  bool // no record existed: a failed start leaves no files behind
 	more   bool // another job follows
+	adopt  bool // its program runs without a supervisor: adopt it
 }
 
 // lockTimeout bounds the wait for a run lock held by another tpm command
@@ -55,6 +52,12 @@ func (j *job) lockRun(t *state.Tree) error {
 			// none, and a lock file removed by hand proves nothing: ask the
 			// record too.
 			r, lerr := t.Load(name)
+			if lerr == nil && r.Status == state.Unsupervised && j.record != nil {
+				// Its supervisor died and left it running: started by
+				// name, it gets a new one.
+				j.adopt, j.lock = true, f
+				return nil
+			}
 			if lerr == nil && r.Alive() {
 				f.Close()
 				return running(name, r)
@@ -78,6 +81,10 @@ func (j *job) lockRun(t *state.Tree) error {
 }
 
 func running(name string, r *state.Record) error {
+	if r.Status == state.Unsupervised {
+		return cli.WithHint(exit.Errorf(exit.Failure, "%s is already running (pid %d), without a supervisor", name, r.Prog.PID),
+			"tpm-start %s gives it a new one", name)
+	}
 	if r.ProgAlive {
 		return exit.Errorf(exit.Failure, "%s is already running (pid %d)", name, r.Prog.PID)
 	}
@@ -198,6 +205,16 @@ func (j *job) environ(t *state.Tree) ([]string, error) {
 // launch starts the job's supervisor and waits for the program to run.
 func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 	name := j.spec.Name
+	if j.adopt {
+		// The program runs with its environment and record: only its
+		// supervisor is new.
+		pid, status, err := j.spawn(t, j.record, 0)
+		if err != nil {
+			return "", err
+		}
+		status.Close()
+		return fmt.Sprintf("%s adopted pid=%d port=%d", name, pid, j.spec.Port), nil
+	}
 	env, err := j.environ(t)
 	if err != nil {
 		j.lock.Close()
@@ -250,93 +267,26 @@ func forget(t *state.Tree, name string) {
 	os.Remove(t.Lock(name))
 }
 
-// companion finds another tpm binary (tpm-supervise, tpm-ecosystem):
-// beside tpm-start first (they are installed together), then in $TPM_BIN,
-// then on PATH.
-func companion(name string) (string, error) {
-	var dirs []string
-	if exe, err := os.Executable(); err == nil {
-		dirs = append(dirs, filepath.Dir(exe))
-	}
-	if d := os.Getenv("TPM_BIN"); d != "" {
-		dirs = append(dirs, d)
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	return "", exit.Errorf(exit.Failure, "%s not found beside tpm-start, in $TPM_BIN or on PATH", name)
-}
-
-// statusPipe is what the supervisor says after "started": "ended HOW" when
-// the program ends while tpm-start listens.
-type statusPipe struct {
-	*bufio.Reader
-	c *net.UnixConn
-}
-
-func (p *statusPipe) Close() error { return p.c.Close() }
-
-// spawnTimeout bounds the wait for a supervisor's first word.
-const spawnTimeout = 30 * time.Second
-
-// spawn hands the job to a spare supervisor: the tree, the name, the run
-// lock and the meta line; then it reads the answer. The supervisor's stdout
-// and stderr are /dev/null, never the caller's: tpm-start returns at once
-// even when its output is a pipe someone waits on.
-func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *statusPipe, error) {
+// spawn hands the job to a spare supervisor and reads its answer.
+func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *supervise.Status, error) {
 	defer func() { j.lock.Close(); j.lock = nil }()
 	sup, err := takeSpare()
 	if err != nil {
 		return 0, nil, err
 	}
-	c := sup.conn
-	_, _, err = c.WriteMsgUnix(supervise.Handoff(t.Root, j.spec.Name, hold), syscall.UnixRights(int(j.lock.Fd())), nil)
-	if err == nil {
-		_, err = c.Write(line.Format())
-	}
-	if err == nil {
-		err = c.CloseWrite()
-	}
-	if err != nil {
-		c.Close()
-		return 0, nil, fmt.Errorf("%s: hand it to tpm-supervise: %w", j.spec.Name, err)
+	if err := sup.Send(t.Root, j.spec.Name, j.lock, line, hold, j.adopt); err != nil {
+		return 0, nil, err
 	}
 	if j.more {
 		primeSpare() // the next job's supervisor comes up while this one starts its program
 	}
-
-	c.SetReadDeadline(time.Now().Add(spawnTimeout))
-	status := bufio.NewReader(c)
-	answer, err := status.ReadString('\n')
-	c.SetReadDeadline(time.Time{})
-	f := strings.Fields(answer)
-	switch {
-	case len(f) >= 2 && f[0] == "started":
-		pid, _ := strconv.Atoi(f[1])
-		return pid, &statusPipe{status, c}, nil
-	case len(f) >= 2 && f[0] == "failed":
-		c.Close()
-		code, _ := strconv.Atoi(f[1])
-		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(answer), "failed "+f[1]))
-		return 0, nil, exit.Errorf(code, "%s: %s", j.spec.Name, msg)
-	}
-	c.Close()
-	if err == nil {
-		err = fmt.Errorf("unexpected answer %q", answer)
-	}
-	return 0, nil, fmt.Errorf("%s: the supervisor did not start it: %w", j.spec.Name, err)
+	return sup.Answer(j.spec.Name)
 }
 
 // waitReady waits until the program accepts TCP connections on its port, or
 // has stayed up a second when it has none. If the program ends first, or the
 // timeout passes, it prints the last lines of the program's stderr.
-func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *statusPipe, timeout time.Duration) error {
+func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *supervise.Status, timeout time.Duration) error {
 	ended := make(chan string, 1)
 	online := make(chan struct{}, 1)
 	go func() {
