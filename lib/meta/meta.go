@@ -164,6 +164,10 @@ func (m *Meta) Validate() error {
 			return fmt.Errorf("field %s=%q is not a number", k, v)
 		}
 	}
+	if p := m.Int("pid"); p == 1 {
+		// PID 1 is init; and kill(-1) would be every process.
+		return errors.New("field pid=1 cannot name a program")
+	}
 	if p := m.Int("port"); p > 65535 {
 		return fmt.Errorf("field port=%d is out of range", p)
 	}

@@ -97,12 +97,14 @@ func TestFormatOrder(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
-		{"good", "script=/s pid=1 port=3000 start_time=5 type=cli", ""},
-		{"legacy without type", "script=/s pid=1 port=3000 start_time=5", ""},
+		{"good", "script=/s pid=42 port=3000 start_time=5 type=cli", ""},
+		{"legacy without type", "script=/s pid=42 port=3000 start_time=5", ""},
+		{"stopped (pid 0)", "script=/s pid=0 port=3000 start_time=5 type=cli", ""},
 		{"missing pid", "script=/s port=3000 start_time=5", "missing required field \"pid\""},
 		{"pid not a number", "script=/s pid=x port=3000 start_time=5", "not a number"},
-		{"port out of range", "script=/s pid=1 port=70000 start_time=5", "out of range"},
-		{"unknown type", "script=/s pid=1 port=1 start_time=5 type=daemon", "neither cli nor ecosystem"},
+		{"pid 1, which is init", "script=/s pid=1 port=3000 start_time=5", "pid=1 cannot name a program"},
+		{"port out of range", "script=/s pid=42 port=70000 start_time=5", "out of range"},
+		{"unknown type", "script=/s pid=42 port=1 start_time=5 type=daemon", "neither cli nor ecosystem"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := Parse([]byte(tc.in))

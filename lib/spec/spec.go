@@ -104,6 +104,13 @@ const (
 	KeyTimestamps    = "timestamps"
 )
 
+// Keys lists every meta key a Spec reads besides the required fields, cwd
+// and node_env: those tpm-meta checks with FromMeta before it writes them,
+// and those a restart from the record rewrites.
+var Keys = []string{KeyArgs, KeyInterpreter, KeyInterpArgs, KeyInstance, KeyRestart, KeyMaxRestarts,
+	KeyMinUptime, KeyRestartDelay, KeyBackoff, KeyStopExitCodes, KeyKillTimeout, KeySignal,
+	KeyLogMaxSize, KeyLogKeep, KeyTimestamps}
+
 // Meta returns the record of s as a new meta line: pid and start_time are 0
 // until the supervisor fills them in.
 func (s *Spec) Meta() *meta.Meta {

@@ -673,10 +673,7 @@ func (s *sup) writeFirst(set func(*meta.Meta)) error {
 // ownedBySpec reports whether a key is one the spec writes (and may have
 // dropped on purpose, such as args for a program that now has none).
 func ownedBySpec(k string) bool {
-	return slices.Contains([]string{"script", "port", "type", "cwd", "node_env", spec.KeyArgs, spec.KeyInterpreter,
-		spec.KeyInterpArgs, spec.KeyInstance, spec.KeyRestart, spec.KeyMaxRestarts, spec.KeyMinUptime,
-		spec.KeyRestartDelay, spec.KeyBackoff, spec.KeyStopExitCodes, spec.KeyKillTimeout, spec.KeySignal,
-		spec.KeyLogMaxSize, spec.KeyLogKeep, spec.KeyTimestamps}, k)
+	return slices.Contains([]string{"script", "port", "type", "cwd", "node_env"}, k) || slices.Contains(spec.Keys, k)
 }
 
 // killNow kills a program the supervisor cannot record, and reaps it.

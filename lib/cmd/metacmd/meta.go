@@ -19,11 +19,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
@@ -180,6 +182,16 @@ func set(t *state.Tree, name string, pairs []string) error {
 		}
 		if err := m.Validate(); err != nil {
 			return exit.Errorf(exit.DataErr, "refused: %v", err)
+		}
+		// A policy field is checked as the supervisor will read it (it
+		// takes the record's policy again at the program's next end).
+		for _, f := range fields {
+			if slices.Contains(spec.Keys, f.Key) {
+				if _, err := spec.FromMeta(name, m); err != nil {
+					return exit.Errorf(exit.DataErr, "refused: %v", err)
+				}
+				break
+			}
 		}
 		return nil
 	})
