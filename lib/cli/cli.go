@@ -57,12 +57,25 @@ func (e *Env) Report(err error) int {
 	if !errors.Is(err, errSilent) {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		fmt.Fprintf(e.Stderr, "%s: %s\n", e.Name, msg)
-		var h *Hint
-		if errors.As(err, &h) {
-			fmt.Fprintf(e.Stderr, "%s: hint: %s\n", e.Name, h.Hint)
+		if hint := hintOf(err); hint != "" {
+			fmt.Fprintf(e.Stderr, "%s: hint: %s\n", e.Name, hint)
 		}
 	}
 	return exit.Code(err)
+}
+
+// hintOf returns the hint err carries: one attached with WithHint, or one
+// a library error gives by a Hint method (state.TreeError), "" for none.
+func hintOf(err error) string {
+	var h *Hint
+	if errors.As(err, &h) {
+		return h.Hint
+	}
+	var lib interface{ Hint() string }
+	if errors.As(err, &lib) {
+		return lib.Hint()
+	}
+	return ""
 }
 
 // errSilent marks an error already reported in full.

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 
@@ -44,8 +46,8 @@ func Resolve(t *state.Tree, args []string) ([]string, error) {
 		if err := names.Check(a); err != nil {
 			return nil, exit.With(exit.DataErr, err)
 		}
-		if !exists(t, a) {
-			return nil, state.NoProcess(a)
+		if err := exists(t, a); err != nil {
+			return nil, err
 		}
 		if !slices.Contains(out, a) {
 			out = append(out, a)
@@ -54,9 +56,20 @@ func Resolve(t *state.Tree, args []string) ([]string, error) {
 	return out, nil
 }
 
-func exists(t *state.Tree, name string) bool {
-	_, err := os.Stat(t.Meta(name))
-	return err == nil
+// exists says whether name has a meta file: nil when it has, the error for
+// "no process" (66) when it has not, and a folder that cannot be read is a
+// permission error (77), never "no process".
+func exists(t *state.Tree, name string) error {
+	_, err := os.Lstat(t.Meta(name))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return state.NoProcess(name)
+	case errors.Is(err, fs.ErrPermission):
+		return exit.With(exit.NoPerm, err)
+	}
+	return exit.With(exit.Failure, err)
 }
 
 // One resolves a single NAME or PATTERN that must name exactly one process.

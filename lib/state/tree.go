@@ -3,11 +3,17 @@
 // it.
 //
 // The rules:
+//   - a tree another user could change is never used (trust.go): every
+//     command opens it with Open, which refuses it with exit 77;
 //   - folders are created 0700 and files 0600: logs and environments hold
 //     secrets;
+//   - every file of the tree is opened with OpenFile or ReadFile (read.go):
+//     never through a symbolic link, never blocking, a regular file only,
+//     read up to a bound;
 //   - every .meta, .env and .pid file is written whole to a temporary file in
-//     the same folder, then renamed over the old one, so no reader ever sees
-//     half a file;
+//     the same folder, flushed, then renamed over the old one, and the
+//     folder flushed: no reader ever sees half a file, and a power loss
+//     never leaves an empty one;
 //   - tpm's own files (temporary files, locks, control FIFOs) have names that
 //     cannot be process names: temporary files start with a dot, and locks and
 //     FIFOs live in run/;
@@ -27,6 +33,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/names"
@@ -43,6 +51,9 @@ const (
 // Tree is the state tree rooted at $TETRA_DIR/tpm.
 type Tree struct {
 	Root string
+	// complete is set once the tree is known to have all its folders and to
+	// be trusted (trust.go): Ensure has nothing left to do.
+	complete atomic.Bool
 }
 
 // Dir returns the tpm folder for TETRA_DIR: $TETRA_DIR/tpm, with TETRA_DIR
@@ -63,16 +74,20 @@ func Dir() (string, error) {
 	return filepath.Join(abs, "tpm"), nil
 }
 
-// Open returns the tree of the environment without touching the disk.
+// Open returns the tree of the environment once it is trusted (trust.go):
+// an untrusted tree is an error with exit code 77, a TETRA_DIR that is not
+// a folder 73. A tree that does not exist yet is fine and is not created;
+// its Root is then where it will be.
 func Open() (*Tree, error) {
 	d, err := Dir()
 	if err != nil {
 		return nil, err
 	}
-	return &Tree{Root: d}, nil
+	return trusted(filepath.Dir(d))
 }
 
-// OpenCreate returns the tree of the environment, creating its folders.
+// OpenCreate returns the tree of the environment, trusted and with all its
+// folders.
 func OpenCreate() (*Tree, error) {
 	t, err := Open()
 	if err != nil {
@@ -81,14 +96,47 @@ func OpenCreate() (*Tree, error) {
 	return t, t.Ensure()
 }
 
-// Ensure creates the tree's folders (0700) when missing.
+// Ensure creates the tree's folders (0700) when missing, after checking
+// that what exists is trusted, and checks the result again: nothing is
+// created in a tree another user could change.
 func (t *Tree) Ensure() error {
-	for _, d := range []string{ProcessesDir, PidsDir, LogsDir, RunDir} {
-		p := filepath.Join(t.Root, d)
-		if err := os.MkdirAll(p, 0o700); err != nil {
+	if t.complete.Load() {
+		return nil
+	}
+	base := filepath.Dir(t.Root)
+	c := newChecker(t.Root)
+	real, missing, err := c.resolve(base)
+	if err != nil {
+		return err
+	}
+	if !missing {
+		if _, err := c.check(real); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(t.Root, 0o700); err != nil {
+		return exit.With(exitFor(err, exit.CantCreate), fmt.Errorf("create state folder: %w", err))
+	}
+	for _, d := range Folders {
+		err := os.Mkdir(filepath.Join(t.Root, d), 0o700)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
 			return exit.With(exitFor(err, exit.CantCreate), fmt.Errorf("create state folder: %w", err))
 		}
 	}
+	// Again, now that all exists: the folders created are the ones checked.
+	if real, missing, err = c.resolve(base); err != nil {
+		return err
+	}
+	lacking := t.Root
+	if !missing {
+		if lacking, err = c.check(real); err != nil {
+			return err
+		}
+	}
+	if lacking != "" {
+		return c.notFolder(lacking)
+	}
+	t.complete.Store(true)
 	return nil
 }
 
@@ -140,18 +188,30 @@ const TempMarker = ".tmp"
 
 var tempSeq atomic.Uint64
 
-// WriteFile writes data to path atomically: a temporary file in the same
-// folder, mode 0600, then a rename over path.
+// WriteFile writes data to path atomically and durably: a temporary file in
+// the same folder, mode 0600, flushed to the disk, renamed over path, and
+// the folder flushed too, so that neither a reader nor a power loss ever
+// leaves half a file, or none (SPEC §12: a record of a first start or a
+// final state must survive). A .meta, .env or .pid file over the bound its
+// reader accepts is refused (65).
 func WriteFile(path string, data []byte) error {
+	if limit := maxFor(path); limit > 0 && len(data) > limit {
+		return exit.Errorf(exit.DataErr, "write %s: %d bytes, over the %s tpm reads back", path, len(data), sizeString(limit))
+	}
 	dir, base := filepath.Split(path)
 	seq := tempSeq.Add(1)
 	tmp := filepath.Join(dir, TempPrefix+base+TempMarker+strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(seq, 10))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// O_EXCL never opens what is there, link or not; O_NOFOLLOW says so
+	// twice.
+	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return writeErr(path, err)
+		return writeErr(path, &os.PathError{Op: "open", Path: tmp, Err: err})
 	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
+	err = writeAll(fd, data)
+	if err == nil {
+		err = fsync(fd)
+	}
+	if cerr := unix.Close(fd); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err == nil {
@@ -160,6 +220,36 @@ func WriteFile(path string, data []byte) error {
 	if err != nil {
 		os.Remove(tmp)
 		return writeErr(path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return writeErr(path, err)
+	}
+	return nil
+}
+
+func writeAll(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// syncDir flushes a folder, so that a rename in it is on the disk.
+func syncDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(fd)
+	if err := fsync(fd); err != nil {
+		return &os.PathError{Op: "sync", Path: dir, Err: err}
 	}
 	return nil
 }
@@ -182,13 +272,18 @@ func NoProcess(name string) error {
 	return exit.With(exit.NoInput, fmt.Errorf("no process named %q: %w", name, ErrNoProcess))
 }
 
-// ReadMeta reads and parses NAME.meta. A missing file is ErrNoProcess (66), a
-// malformed one a data error (65) that names the path and the reason.
+// ReadMeta reads and parses NAME.meta. A missing file is ErrNoProcess (66),
+// an unreadable one a permission error (77), and one that is not a regular
+// file of a sane size, or malformed, a data error (65) that names the path
+// and the reason.
 func (t *Tree) ReadMeta(name string) (*meta.Meta, error) {
-	data, err := os.ReadFile(t.Meta(name))
+	data, err := ReadFile(t.Meta(name), MaxMeta)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return nil, NoProcess(name)
+		case isNotRegular(err):
+			return nil, exit.With(exit.DataErr, err)
 		}
 		return nil, exit.With(exitFor(err, exit.Failure), err)
 	}
@@ -240,23 +335,30 @@ func (t *Tree) WritePid(name string, pid int) error {
 	return WriteFile(t.Pid(name), []byte(strconv.Itoa(pid)+"\n"))
 }
 
-// RemovePid removes NAME.pid; a missing file is fine.
+// RemovePid removes NAME.pid, durably: a pid file that came back after a
+// power loss would make a stopped process stale, and tpm-start --stale
+// would start it again. A missing file is fine.
 func (t *Tree) RemovePid(name string) error {
 	err := os.Remove(t.Pid(name))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return err
 	}
-	return nil
+	return syncDir(filepath.Join(t.Root, PidsDir))
 }
 
-// HasPid reports whether NAME.pid exists.
+// HasPid reports whether NAME.pid exists (a regular file: a link or a FIFO
+// there is not a pid file).
 func (t *Tree) HasPid(name string) bool {
-	_, err := os.Lstat(t.Pid(name))
-	return err == nil
+	fi, err := os.Lstat(t.Pid(name))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // Names lists the processes of the tree: every NAME.meta with a valid name,
-// sorted. A missing tree has no processes.
+// sorted. A missing tree has no processes; a folder that cannot be read is
+// an error with its exit code (77 for a permission), never an empty list.
 func (t *Tree) Names() ([]string, error) {
 	return t.namesIn(ProcessesDir, ".meta")
 }
@@ -268,10 +370,17 @@ func (t *Tree) namesIn(dir, suffix string) ([]string, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, exit.With(exitFor(err, exit.Failure), fmt.Errorf("list %s: %w", filepath.Join(t.Root, dir), err))
 	}
 	out := make([]string, 0, len(ents))
 	for _, e := range ents {
+		if dir == PidsDir && !e.Type().IsRegular() {
+			continue // as HasPid: a link or a FIFO there is not a pid file
+		}
 		n, ok := strings.CutSuffix(e.Name(), suffix)
 		if ok && names.Valid(n) {
 			out = append(out, n)
