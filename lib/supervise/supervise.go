@@ -523,6 +523,9 @@ func (s *sup) start(first bool) error {
 	}
 	s.pid, s.ended, s.reaped, s.adopted, s.session = pid, false, false, false, s.self.SID
 	s.launching = true
+	// Before the records: the program's first lines must not come before
+	// its start in the logs.
+	s.event(events.Start, "pid", strconv.Itoa(s.pid))
 	in, err := proc.Stat(s.pid) // the child is ours and unreaped: this cannot fail but for /proc itself
 	if err != nil {
 		s.killNow()
@@ -550,7 +553,6 @@ func (s *sup) start(first bool) error {
 		}
 		s.note(fmt.Errorf("cannot record the restart yet: %w", err))
 	}
-	s.event(events.Start, "pid", strconv.Itoa(s.pid))
 	// Watch for the program's end only now: until here a failure reaps it
 	// with killNow, and the watcher must never report a reaped PID.
 	s.exitCh = make(chan error, 1)
@@ -630,7 +632,7 @@ func startError(path, cwd string, err error) error {
 
 // shebang returns the interpreter named on a script's #! line, or "".
 func shebang(path string) string {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return ""
 	}

@@ -36,7 +36,7 @@ func TestFollowAcrossRotations(t *testing.T) {
 		}()
 		var out bytes.Buffer
 		w := &writer{out: bufio.NewWriter(&out)}
-		f := &follower{name: "x", path: path}
+		f := &follower{stream: stream{name: "x", kind: kindOut, stamped: true}, path: path}
 		for finished := false; ; {
 			select {
 			case <-done:
@@ -51,7 +51,7 @@ func TestFollowAcrossRotations(t *testing.T) {
 				break
 			}
 		}
-		w.out.Flush()
+		w.flush()
 		next := 0
 		for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 			num, _, _ := strings.Cut(l, " ")
@@ -94,7 +94,7 @@ func TestFollowLineWithoutEnd(t *testing.T) {
 		}()
 		var out bytes.Buffer
 		w := &writer{out: bufio.NewWriter(&out)}
-		f := &follower{name: "x", path: path}
+		f := &follower{stream: stream{name: "x", kind: kindOut, stamped: true}, path: path}
 		held := 0
 		for finished := false; !finished; {
 			select {
@@ -107,7 +107,7 @@ func TestFollowLineWithoutEnd(t *testing.T) {
 			}
 			held = max(held, len(f.partial))
 		}
-		w.out.Flush()
+		w.flush()
 		if immediate {
 			if !bytes.Equal(out.Bytes(), want.Bytes()) {
 				t.Errorf("followed %d bytes, not the %d written", out.Len(), want.Len())
@@ -147,7 +147,7 @@ func TestFollowFromInsideALine(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(es) != 1 || string(es[0].line) != "2026-11-25 19:30:00 first" {
-			t.Errorf("read back %q, want the line before the one in progress", es)
+			t.Errorf("read back %q, want the line before the one in progress", texts(es))
 		}
 		f := l.followers[path]
 		if err := f.poll(w, immediate); err != nil {
@@ -159,10 +159,19 @@ func TestFollowFromInsideALine(t *testing.T) {
 		if err := f.poll(w, immediate); err != nil {
 			t.Fatal(err)
 		}
-		w.out.Flush()
+		w.flush()
 		want := "2026-11-25 19:30:00 long line, its middle and its end so far, ended\n2026-11-25 19:30:01 next\n"
 		if out.String() != want {
 			t.Errorf("immediate %v: followed %q, want %q", immediate, out.String(), want)
 		}
 	}
+}
+
+// texts are the lines of entries, for messages.
+func texts(es []entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, string(e.line))
+	}
+	return out
 }

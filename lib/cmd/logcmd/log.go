@@ -1,11 +1,20 @@
 // Package logcmd is tpm-log: it prints and follows the logs of processes.
 //
-// One process: its lines as they stand in the files, stdout and stderr merged
-// in time order (the stamps are fixed-width local times, so they sort as
-// text). Several: each line prefixed "NAME | ". With -f it goes on following
-// the files across rotations, truncations and restarts, and with --all or a
-// pattern also picks up processes that appear; SIGINT or a closed pipe end it
-// quietly.
+// One process: its lines as they stand in the files, stdout, stderr and the
+// lifecycle events (logs/NAME.events, lib/events) merged in time order (the
+// stamps are fixed-width local times, so they sort as text). Several: each
+// line prefixed "NAME | ". With -f it goes on following the files across
+// rotations, truncations and restarts, and with --all or a pattern also
+// picks up processes that appear; SIGINT or a closed pipe end it quietly.
+//
+// Stamps are whole seconds, so the true order of an event and the program's
+// lines of the same second is unknown. tpm-log places the events of a second
+// that come before its first exit, restart or errored event (a start, a
+// stop, an adoption: what precedes output) before the program's lines of
+// that second, and the others (an exit follows the run's last lines) after
+// them. Events keep their own order, and so do the lines of one stream.
+// Following, the rule applies to what one look at the files finds: what an
+// earlier look printed stays before.
 package logcmd
 
 import (
@@ -25,6 +34,7 @@ import (
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/events"
 	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/spec"
@@ -32,18 +42,25 @@ import (
 )
 
 type grammar struct {
-	Lines    string   `short:"n" placeholder:"N" help:"Lines to show per process (default 50, or all with --since; all: every line)."`
+	Lines    string   `short:"n" placeholder:"N" help:"Lines to show per process, events included (default 50, or all with --since; all: every line)."`
 	Follow   bool     `short:"f" help:"Keep printing new lines, across rotations and restarts, until interrupted."`
-	Out      bool     `help:"Only standard output."`
-	Err      bool     `help:"Only standard error."`
+	Out      bool     `help:"Standard output (only it, unless --err or --events is given too)."`
+	Err      bool     `help:"Standard error (only it, unless --out or --events is given too)."`
+	Events   bool     `help:"Lifecycle events (only them, unless --out or --err is given too)."`
+	NoEvents bool     `help:"No lifecycle events: only the program's output."`
+	JSON     bool     `help:"One JSON object per line: time (RFC 3339), name, stream (out, err, event), line, and an event's fields."`
+	UTC      bool     `help:"Print time stamps in UTC (and read --since times as UTC)."`
 	Since    string   `placeholder:"D|TIME" help:"Only lines since a duration ago (10m, 2h, 1d) or a time (15:04, 2006-01-02 15:04:05)."`
 	All      bool     `help:"Every process (with -f, also those that appear)."`
 	NoPrefix bool     `help:"No NAME | prefix when showing several processes."`
 	Targets  []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes: names or shell globs ('api-*')."`
 }
 
-const description = `Print the logs of processes: the last lines of stdout and stderr, merged in
-time order. With several processes each line is prefixed "NAME | ".
+const description = `Print the logs of processes: the last lines of stdout and stderr, and the
+lifecycle events (start, exit, restart, stop...), merged in time order. With
+several processes each line is prefixed "NAME | ". Piped, an event is the line
+of the events file ("STAMP event=exit code=1 ..."); on a terminal it is marked
+"-- exit code=1 ..." and highlighted.
 
 Exit codes: 0 ok (also when ended by SIGINT or a closed pipe), 64 usage, 66 no such process.`
 
@@ -84,11 +101,19 @@ func run(e *cli.Env, g *grammar) error {
 	}
 	var cutoff string
 	if g.Since != "" {
-		t, err := parseSince(g.Since, time.Now())
+		loc := time.Local
+		if g.UTC {
+			loc = time.UTC // the times the user reads
+		}
+		t, err := parseSince(g.Since, time.Now().In(loc), loc)
 		if err != nil {
 			return cli.Usagef("--since: %v", err)
 		}
-		cutoff = t.Format("2006-01-02 15:04:05")
+		cutoff = t.In(time.Local).Format("2006-01-02 15:04:05")
+	}
+	kinds, err := streams(g)
+	if err != nil {
+		return err
 	}
 	t, err := state.Open()
 	if err != nil {
@@ -103,17 +128,11 @@ func run(e *cli.Env, g *grammar) error {
 	if err != nil {
 		return err
 	}
-	kinds := []string{"out", "err"}
-	switch {
-	case g.Out && !g.Err:
-		kinds = []string{"out"}
-	case g.Err && !g.Out:
-		kinds = []string{"err"}
-	}
 	// Several processes get a prefix; so does a pattern or --all, which may
 	// come to match several.
 	prefixed := !g.NoPrefix && (len(ns) > 1 || g.All || hasPattern(g.Targets))
-	w := &writer{out: bufio.NewWriterSize(e.Stdout, 64<<10), prefixed: prefixed, colour: cli.Colour(e.Stdout), terminal: cli.Terminal(e.Stdout)}
+	w := &writer{out: bufio.NewWriterSize(e.Stdout, 64<<10), prefixed: prefixed, colour: cli.Colour(e.Stdout),
+		terminal: cli.Terminal(e.Stdout), json: g.JSON, utc: g.UTC}
 	w.width(ns)
 
 	l := &logs{tree: t, kinds: kinds, followers: map[string]*follower{}, stdout: e.Stdout, warn: e.Warnf}
@@ -125,9 +144,9 @@ func run(e *cli.Env, g *grammar) error {
 		}
 		entries = append(entries, es...)
 	}
-	slices.SortStableFunc(entries, func(a, b entry) int { return bytes.Compare(a.stamp, b.stamp) })
+	slices.SortStableFunc(entries, byTime)
 	for _, en := range entries {
-		if err := w.line(en.name, en.line); err != nil {
+		if err := w.line(en); err != nil {
 			return err
 		}
 	}
@@ -140,15 +159,120 @@ func run(e *cli.Env, g *grammar) error {
 	return l.follow(w, g, ns)
 }
 
+// The streams of a process, by the suffix of their file.
+const (
+	kindOut    = "out"
+	kindErr    = "err"
+	kindEvents = "events"
+)
+
+// streams are the streams asked for: --out, --err and --events each add
+// theirs; none of them, every stream; --no-events takes the events away.
+func streams(g *grammar) ([]string, error) {
+	if g.Events && g.NoEvents {
+		return nil, cli.Usagef("--events and --no-events together show nothing")
+	}
+	var kinds []string
+	for _, k := range []struct {
+		on   bool
+		kind string
+	}{{g.Out, kindOut}, {g.Err, kindErr}, {g.Events, kindEvents}} {
+		if k.on {
+			kinds = append(kinds, k.kind)
+		}
+	}
+	if len(kinds) == 0 {
+		kinds = []string{kindOut, kindErr}
+		if !g.NoEvents {
+			kinds = append(kinds, kindEvents)
+		}
+	}
+	return kinds, nil
+}
+
 func hasPattern(args []string) bool {
 	return slices.ContainsFunc(args, names.IsPattern)
 }
 
-// entry is one line of the initial output.
+// entry is one line to print.
 type entry struct {
 	stamp []byte // its own stamp, or the last one before it in its file
 	name  string
 	line  []byte // without the newline
+	kind  string // its stream
+	// rank orders the lines of one second (see the package doc): events
+	// before the program's lines (0), the program's lines (1), events after
+	// them (2).
+	rank int
+	// own says the line starts with its stamp (the writer may rewrite it,
+	// or take it off for JSON).
+	own bool
+}
+
+// byTime orders entries by their stamp, then their rank within a second.
+func byTime(a, b entry) int {
+	if c := bytes.Compare(a.stamp, b.stamp); c != 0 {
+		return c
+	}
+	return a.rank - b.rank
+}
+
+// ranker gives the events of one stream their rank within their second:
+// before the program's lines until the first event of the second that ends
+// a run, after them from there on.
+type ranker struct {
+	sec   string
+	ended bool
+}
+
+func (r *ranker) rank(stamp []byte, line []byte) int {
+	if string(stamp) != r.sec {
+		r.sec, r.ended = string(stamp), false
+	}
+	if events.Ends(events.KindOf(line)) {
+		r.ended = true
+	}
+	if r.ended {
+		return 2
+	}
+	return 0
+}
+
+// stream is how the lines of one file are read: which stream, whether the
+// program's lines carry stamps, and, for events, their ranks so far.
+type stream struct {
+	name, kind string
+	stamped    bool
+	lastStamp  []byte // the stamp of the last stamped line
+	ranks      ranker
+}
+
+// entry makes the entry of one line of the stream.
+func (s *stream) entry(line []byte) entry {
+	en := entry{name: s.name, line: line, kind: s.kind, rank: 1}
+	if s.stamped {
+		if st := logfile.Stamp(line); st != nil {
+			s.lastStamp = st
+			en.own = true
+		}
+		// A line without one (the rest of a line cut by a rotation) takes
+		// the stamp before it. The stamp may point into a buffer the caller
+		// reuses: writer.add copies what it keeps.
+		en.stamp = s.lastStamp
+	}
+	if s.kind == kindEvents {
+		en.rank = s.ranks.rank(en.stamp, line)
+	}
+	return en
+}
+
+// path is the file of one stream of name.
+func (l *logs) path(name, kind string) string {
+	if kind == kindEvents {
+		return l.tree.Events(name)
+	}
+	p, _ := l.tree.Path(name, kind)
+	return p
 }
 
 // logs is what tpm-log reads: the streams of each process.
@@ -176,19 +300,21 @@ func (l *logs) skip(err error) {
 // open reads the last n lines (n < 0: all; with a cutoff, those since it) of
 // one process, merged in time order, and, when following, remembers where
 // each file ended. A process logged without time stamps cannot be merged nor
-// cut by time: it gives the last n lines of each stream, stdout first, and
-// nothing with a cutoff (with a warning).
+// cut by time: it gives the last n lines of each stream, stdout first, then
+// its events (which are always stamped), and with a cutoff only the events
+// (with a warning).
 func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, error) {
 	unstamped := false
 	if m, err := l.tree.ReadMeta(name); err == nil {
 		unstamped = m.Value(spec.KeyTimestamps) == "no"
 	}
-	if unstamped && cutoff != "" {
+	if unstamped && cutoff != "" && (slices.Contains(l.kinds, kindOut) || slices.Contains(l.kinds, kindErr)) {
 		l.warn("%s is logged without time stamps: --since cannot choose its lines", name)
 	}
 	var es []entry
 	for _, k := range l.kinds {
-		path, _ := l.tree.Path(name, k)
+		path := l.path(name, k)
+		stamped := !unstamped || k == kindEvents
 		var f *os.File
 		var fw *follower
 		var size int64
@@ -203,10 +329,10 @@ func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, er
 			} else if !errors.Is(err, os.ErrNotExist) {
 				l.warn("%v", err)
 			}
-			fw = &follower{name: name, path: path, f: f, off: size, skip: l.skip}
+			fw = &follower{stream: stream{name: name, kind: k, stamped: stamped}, path: path, f: f, off: size, skip: l.skip}
 			l.followers[path] = fw
 		}
-		if n == 0 || (unstamped && cutoff != "") {
+		if n == 0 || (!stamped && cutoff != "") {
 			continue
 		}
 		data, err := l.readBack(path, f, size, follow, max(n, 0), cutoff)
@@ -226,17 +352,23 @@ func (l *logs) open(name string, n int, cutoff string, follow bool) ([]entry, er
 				data = data[:i+1]
 			}
 		}
-		got := split(name, data, cutoff)
+		st := &stream{name: name, kind: k, stamped: stamped}
+		got := split(st, data, cutoff)
 		if unstamped && n > 0 && len(got) > n {
 			got = got[len(got)-n:]
+		}
+		if fw != nil {
+			// The follower goes on where the reading stopped: a line that
+			// comes without a stamp takes the last one.
+			fw.lastStamp = st.lastStamp
 		}
 		es = append(es, got...)
 	}
 	if unstamped {
-		return es, nil // stdout, then stderr, each cut already
+		return es, nil // stdout, then stderr, then events, each cut already
 	}
 	// Merge the streams in time order; lines of one stream keep their order.
-	slices.SortStableFunc(es, func(a, b entry) int { return bytes.Compare(a.stamp, b.stamp) })
+	slices.SortStableFunc(es, byTime)
 	if n > 0 && len(es) > n {
 		es = es[len(es)-n:]
 	}
@@ -274,11 +406,10 @@ func (l *logs) readBack(path string, f *os.File, size int64, follow bool, n int,
 	}
 }
 
-// split cuts data into entries; a line without a stamp takes the stamp of
-// the line before it. With a cutoff, older lines are left out.
-func split(name string, data []byte, cutoff string) []entry {
+// split cuts data into entries of the stream; a line without a stamp takes
+// the stamp of the line before it. With a cutoff, older lines are left out.
+func split(s *stream, data []byte, cutoff string) []entry {
 	var es []entry
-	var last []byte
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		var line []byte
@@ -287,19 +418,17 @@ func split(name string, data []byte, cutoff string) []entry {
 		} else {
 			line, data = data[:i], data[i+1:]
 		}
-		if s := logfile.Stamp(line); s != nil {
-			last = s
-		}
-		if cutoff != "" && string(last) < cutoff {
+		en := s.entry(line)
+		if cutoff != "" && string(en.stamp) < cutoff {
 			continue
 		}
-		es = append(es, entry{stamp: last, name: name, line: line})
+		es = append(es, en)
 	}
 	return es
 }
 
-// parseSince reads a duration ago (90s, 10m, 2h, 1d) or a local time.
-func parseSince(s string, now time.Time) (time.Time, error) {
+// parseSince reads a duration ago (90s, 10m, 2h, 1d) or a time in loc.
+func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		if n, err := strconv.ParseFloat(d, 64); err == nil && n >= 0 {
 			return now.Add(-time.Duration(n * 24 * float64(time.Hour))), nil
@@ -309,67 +438,21 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.Local(), nil
+		return t.In(loc), nil
 	}
 	for _, layout := range []string{"15:04:05", "15:04"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			y, m, d := now.Date()
-			return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, time.Local), nil
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			y, m, d := now.In(loc).Date()
+			return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, loc), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is neither a duration (10m, 2h, 1d) nor a time (15:04, 2006-01-02 15:04:05)", s)
 }
-
-// writer prints lines, with the prefix when there are several processes.
-type writer struct {
-	out                        *bufio.Writer
-	prefixed, colour, terminal bool
-	pad                        int
-	colours                    map[string]string
-}
-
-func (w *writer) width(ns []string) {
-	w.colours = map[string]string{}
-	for i, n := range ns {
-		w.colours[n] = cli.Palette[i%len(cli.Palette)]
-		if w.terminal {
-			w.pad = max(w.pad, len(n))
-		}
-	}
-}
-
-func (w *writer) prefix(name string) {
-	if !w.prefixed {
-		return
-	}
-	c, ok := w.colours[name]
-	if !ok {
-		c = cli.Palette[len(w.colours)%len(cli.Palette)]
-		w.colours[name] = c
-		if w.terminal {
-			w.pad = max(w.pad, len(name))
-		}
-	}
-	w.out.WriteString(cli.Paint(w.colour, c, name))
-	if w.pad > len(name) {
-		w.out.WriteString(strings.Repeat(" ", w.pad-len(name)))
-	}
-	w.out.WriteString(" | ")
-}
-
-// line writes one whole line.
-func (w *writer) line(name string, line []byte) error {
-	w.prefix(name)
-	w.out.Write(line)
-	return closed(w.out.WriteByte('\n'))
-}
-
-func (w *writer) flush() error { return closed(w.out.Flush()) }
 
 // closed turns the error of a write to a reader that went away into errClosed.
 func closed(err error) error {
@@ -383,9 +466,10 @@ func closed(err error) error {
 // file (a rotation, or the file removed and made again), it reads the old one
 // to its end and goes on with the new one from its start.
 type follower struct {
-	name, path string
-	f          *os.File
-	off        int64
+	stream
+	path string
+	f    *os.File
+	off  int64
 	// partial is the start of a line whose end has not come yet (printed
 	// whole at its end, or in pieces of holdMax: see emit).
 	partial []byte
@@ -414,10 +498,15 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 	if f, ok := l.stdout.(*os.File); ok {
 		gone = hangup(f)
 	}
-	// Following one file without a prefix, a partial line (a prompt) is
-	// shown at once; otherwise a line waits for its end, so that prefixes
-	// stay at the start of lines and two streams do not mix inside one.
-	immediate := !w.prefixed && len(l.followers) == 1
+	// Following one file of output without a prefix, a partial line (a
+	// prompt) is shown at once, as it stands in the file; otherwise a line
+	// waits for its end, so that prefixes stay at the start of lines, two
+	// streams do not mix inside one, and a line can be shown in another form
+	// (an event on a terminal, JSON, UTC).
+	immediate := !w.prefixed && len(l.followers) == 1 && w.raw()
+	for _, f := range l.followers {
+		immediate = immediate && f.kind != kindEvents
+	}
 	known := map[string]bool{}
 	for _, n := range ns {
 		known[n] = true
@@ -427,7 +516,12 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 			l.discover(g, known)
 		}
 		for _, p := range slices.Sorted(maps.Keys(l.followers)) {
-			if err := l.followers[p].poll(w, immediate); err != nil {
+			f := l.followers[p]
+			// Events are placed among the lines of one look only: what an
+			// earlier look printed came before (an exit seen then does not
+			// put the start seen now after the new run's first lines).
+			f.ranks = ranker{}
+			if err := f.poll(w, immediate); err != nil {
 				return err
 			}
 		}
@@ -459,9 +553,14 @@ func (l *logs) discover(g *grammar, known map[string]bool) {
 			continue
 		}
 		known[n] = true
+		unstamped := false
+		if m, err := l.tree.ReadMeta(n); err == nil {
+			unstamped = m.Value(spec.KeyTimestamps) == "no"
+		}
 		for _, k := range l.kinds {
-			path, _ := l.tree.Path(n, k)
-			l.followers[path] = &follower{name: n, path: path, skip: l.skip} // new: from its start
+			path := l.path(n, k)
+			st := stream{name: n, kind: k, stamped: !unstamped || k == kindEvents}
+			l.followers[path] = &follower{stream: st, path: path, skip: l.skip} // new: from its start
 		}
 	}
 }
@@ -484,7 +583,7 @@ func (f *follower) poll(w *writer, immediate bool) error {
 		f.partial = nil // it may have been large
 	} else if len(f.partial) > holdMax {
 		// The same, too long to hold (see holdMax).
-		if err := w.line(f.name, f.partial); err != nil {
+		if err := w.add(f.entry(f.partial)); err != nil {
 			return err
 		}
 		f.partial = nil
@@ -636,17 +735,18 @@ func (f *follower) emit(w *writer, b []byte, immediate bool) error {
 		if i < 0 {
 			break
 		}
-		if err := w.line(f.name, data[:i]); err != nil {
+		if err := w.add(f.entry(data[:i])); err != nil {
 			return err
 		}
 		data = data[i+1:]
 	}
 	if len(data) > holdMax {
-		if err := w.line(f.name, data); err != nil {
+		if err := w.add(f.entry(data)); err != nil {
 			return err
 		}
 		data = data[:0]
 	}
+	f.lastStamp = bytes.Clone(f.lastStamp) // it points into data, which is reused
 	f.partial = append(f.partial[:0], data...)
 	return nil
 }

@@ -8,20 +8,24 @@ package lscmd
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
+	"github.com/tetra-toolkit/tpm/lib/events"
 	"github.com/tetra-toolkit/tpm/lib/proc"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
 type grammar struct {
 	Quiet    bool     `short:"q" help:"Print names only."`
-	JSON     bool     `help:"Print a JSON array: every meta field plus status, uptime, cpu and memory."`
-	Status   []string `placeholder:"S" help:"Only processes with this status (online, launching, restarting, stopping, stopped, exited, errored, stale, invalid); a comma-separated list or repeated."`
+	JSON     bool     `help:"Print a JSON array: every meta field plus status, uptime, cpu, memory and the last lifecycle event."`
+	Status   []string `placeholder:"S" help:"Only processes with this status (online, launching, restarting, stopping, stopped, exited, errored, stale, unsupervised, unhealthy, invalid); a comma-separated list or repeated."`
 	Patterns []string `arg:"" optional:"" name:"PATTERN" help:"Names or shell globs ('api-*') to list; all when none."`
 }
 
@@ -104,7 +108,7 @@ func run(e *cli.Env, g *grammar) error {
 		}
 		_, err = fmt.Fprint(e.Stdout, b.String())
 	case g.JSON:
-		err = writeJSON(e, rows)
+		err = writeJSON(e, t, rows)
 	default:
 		err = writeTable(e, rows)
 	}
@@ -154,15 +158,19 @@ func writeTable(e *cli.Env, rows []row) error {
 var statusColour = map[string]string{
 	state.Online: "green", state.Launching: "cyan", state.Restarting: "yellow", state.Stopping: "yellow",
 	state.Stopped: "grey", state.Exited: "grey", state.Errored: "red", state.Stale: "magenta", state.Invalid: "red",
+	// Alive but unwatched: as a stale record, something to look at.
+	state.Unsupervised: "magenta",
+	state.Unhealthy:    "red",
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // derived are the members tpm-ls adds; a meta field of the same name (a
 // TSM-era status=, say) is left out rather than written twice.
-var derived = []string{"name", "status", "error", "uptime", "cpu", "memory", "processes", "supervised"}
+var derived = []string{"name", "status", "error", "uptime", "cpu", "memory", "processes", "supervised", "last_event"}
 
-func writeJSON(e *cli.Env, rows []row) error {
+func writeJSON(e *cli.Env, t *state.Tree, rows []row) error {
+	last := lastEvents(t, rows)
 	var b strings.Builder
 	b.WriteString("[")
 	for i, rw := range rows {
@@ -183,6 +191,7 @@ func writeJSON(e *cli.Env, rows []row) error {
 		o.Int("memory", rw.usage.RSS)
 		o.Int("processes", int64(rw.usage.N))
 		o.Raw("supervised", strconv.FormatBool(rw.r.SupAlive))
+		o.Raw("last_event", last[i])
 		b.WriteString(o.String())
 	}
 	if len(rows) > 0 {
@@ -205,4 +214,44 @@ func usageOf(r *state.Record, groups map[int]proc.Usage) proc.Usage {
 		return groups[r.Prog.PGID]
 	}
 	return proc.Usage{CPU: r.Prog.CPU, RSS: r.Prog.RSS, N: 1}
+}
+
+// lastEvents reads the last event of each row, on every CPU as state reads
+// the records: a file to open per process is most of --json's extra cost.
+func lastEvents(t *state.Tree, rows []row) []string {
+	out := make([]string, len(rows))
+	workers := min(runtime.GOMAXPROCS(0), max(len(rows)/64, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(rows) {
+					return
+				}
+				out[i] = lastEvent(t, rows[i].r.Name)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// lastEvent is the JSON form of the last line of NAME's events file, or
+// null when it has none: {"time": RFC 3339, "event": KIND, its fields as
+// strings}. Only --json reads it, and only the end of the file (one pread),
+// so a long list stays cheap.
+func lastEvent(t *state.Tree, name string) string {
+	ev, ok, err := events.Last(t.Events(name))
+	if err != nil || !ok {
+		return "null"
+	}
+	var o cli.Object
+	o.Str("time", ev.Time.Format(time.RFC3339))
+	o.Str("event", ev.Kind)
+	for _, f := range ev.Extra() {
+		o.Str(f.Key, f.Value)
+	}
+	return o.String()
 }
