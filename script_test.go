@@ -57,6 +57,7 @@ var commands = map[string]func(){
 	"tpm-ecosystem": func() { os.Exit(ecocmd.Main(cli.Std("tpm-ecosystem"))) },
 	"tpm-supervise": func() { os.Exit(supervise.Main()) },
 	"tpm-upgrade":   func() { os.Exit(upgradecmd.Main(cli.Std("tpm-upgrade"))) },
+	"tpm-restart":   func() { os.Exit(startcmd.RestartMain(cli.Std("tpm-restart"))) },
 	// A program for the tests: numbered 100-byte lines as fast as it can.
 	"linewriter": linewriter,
 }

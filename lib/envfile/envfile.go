@@ -271,7 +271,7 @@ func (e *NotRegularError) Error() string { return e.Path + ": " + e.What + ", no
 // the path reaches it through a link, as /dev/stdin and bash's <(...) do:
 // someone is writing it, as opposed to a FIFO named by its own path.
 func readFile(path string, limit int64, follow bool) ([]byte, error) {
-	flags := os.O_RDONLY | syscall.O_NONBLOCK
+	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY
 	if !follow {
 		flags |= syscall.O_NOFOLLOW
 	}

@@ -38,7 +38,7 @@ func openLog(path string, flags int, perm uint32) (*os.File, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = unix.Open(path, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, perm)
+		fd, err = unix.Open(path, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, perm)
 		if err != unix.EINTR {
 			break
 		}

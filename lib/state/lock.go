@@ -38,7 +38,7 @@ func (t *Tree) TryLock(name string) (*os.File, error) {
 // again if not.
 func lockFile(path string, how int) (*os.File, error) {
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, exit.With(exitFor(err, exit.CantCreate), fmt.Errorf("open lock: %w", err))
 		}
@@ -78,7 +78,7 @@ func sameFile(f *os.File, path string) bool {
 // lock for an instant when it is free, so it is for tpm's writers (tpm-clean,
 // tpm-start), never for tpm-ls, which must not disturb a concurrent start.
 func (t *Tree) Held(name string) bool {
-	f, err := os.OpenFile(t.Lock(name), os.O_RDONLY, 0)
+	f, err := OpenFile(t.Lock(name), os.O_RDONLY, 0)
 	if err != nil {
 		return false
 	}
@@ -95,7 +95,7 @@ func (t *Tree) Held(name string) bool {
 // would later take the lock and hold it, and closing the file under it does
 // not wake it.
 func (t *Tree) WaitUnlocked(name string, timeout time.Duration) bool {
-	f, err := os.OpenFile(t.Lock(name), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	f, err := OpenFile(t.Lock(name), os.O_RDONLY, 0)
 	if err != nil {
 		return true
 	}
@@ -117,7 +117,7 @@ const editLockTimeout = 5 * time.Second
 // returns the function that releases it. After editLockTimeout it gives up
 // with exit code 75.
 func (t *Tree) EditLock() (func(), error) {
-	d, err := os.Open(t.Root + "/" + ProcessesDir)
+	d, err := os.OpenFile(t.Root+"/"+ProcessesDir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, exit.With(exitFor(err, exit.CantCreate), fmt.Errorf("edit lock: %w", err))
 	}

@@ -305,7 +305,7 @@ func (c *cleaner) tidy() {
 			continue
 		}
 		if r.PidFile {
-			if fi, err := os.Stat(c.t.Pid(n)); err == nil && keepForReboot(fi.ModTime(), booted, time.Now()) {
+			if fi, err := os.Lstat(c.t.Pid(n)); err == nil && keepForReboot(fi.ModTime(), booted, time.Now()) {
 				continue
 			}
 			c.locked(n, func(*os.File) {
@@ -366,7 +366,7 @@ func (c *cleaner) tidy() {
 	for _, n := range slices.Sorted(maps.Keys(orphans)) {
 		lockExisted := c.t.LockExists(n)
 		c.locked(n, func(*os.File) {
-			if _, err := os.Stat(c.t.Meta(n)); err == nil {
+			if _, err := os.Lstat(c.t.Meta(n)); err == nil {
 				return // a record appeared meanwhile
 			}
 			lock := c.t.Lock(n)

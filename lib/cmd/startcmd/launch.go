@@ -32,7 +32,8 @@ type job struct {
 	lock   *os.File
 	fresh  bool // no record existed: a failed start leaves no files behind
 	more   bool // another job follows
-	adopt  bool // its program runs without a supervisor: adopt it
+	adopt  bool   // its program runs without a supervisor: adopt it
+	verb   string // what the line printed says: "" for a start, "restarted"
 }
 
 // lockTimeout bounds the wait for a run lock held by another tpm command
@@ -246,6 +247,9 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 			return "", err
 		}
 	}
+	if j.verb != "" {
+		return fmt.Sprintf("%s %s pid=%d", name, j.verb, pid), nil
+	}
 	return fmt.Sprintf("%s pid=%d port=%d", name, pid, j.spec.Port), nil
 }
 
@@ -260,7 +264,7 @@ func forget(t *state.Tree, name string) {
 	defer f.Close()
 	os.Remove(t.Env(name))
 	for _, p := range []string{t.Out(name), t.Err(name)} {
-		if fi, err := os.Stat(p); err == nil && fi.Size() == 0 {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
 			os.Remove(p)
 		}
 	}

@@ -17,6 +17,13 @@ func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
 	if err := g.onlyRecordFlags(); err != nil {
 		return err
 	}
+	return fromRecords(e, g, t, ns, false)
+}
+
+// fromRecords starts the named processes from their records; with policy,
+// the policy flags of g change each record as they would at a first start
+// (tpm-restart).
+func fromRecords(e *cli.Env, g *grammar, t *state.Tree, ns []string, policy bool) error {
 	var jobs []*job
 	for _, n := range ns {
 		r, err := t.Load(n)
@@ -30,6 +37,11 @@ func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
 		if err != nil {
 			return exit.Errorf(exit.DataErr, "%s: %v", t.Meta(n), err)
 		}
+		if policy {
+			if err := g.settings(s); err != nil {
+				return err
+			}
+		}
 		// Checked now, not by the supervisor: a folder removed since the
 		// start would fail its exec with "no such file", which reads as a
 		// missing interpreter. A running process is left to launchAll,
@@ -39,7 +51,7 @@ func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
 				return exit.With(exit.Code(err), fmt.Errorf("%s: %w", n, err))
 			}
 		}
-		j := &job{spec: s, record: r.Meta}
+		j := &job{spec: s, record: r.Meta, verb: g.verb}
 		if g.UpdateEnv {
 			if j.env, err = g.baseEnv(); err != nil {
 				return err

@@ -74,6 +74,8 @@ type grammar struct {
 	Only         string   `placeholder:"A,B" help:"Ecosystem files: start only these apps."`
 	Stale        bool     `help:"Start again every stale process (for @reboot in a crontab)."`
 	Target       []string `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
+
+	verb string // tpm-restart: "restarted"
 }
 
 const description = `Start programs under tpm's supervision.
