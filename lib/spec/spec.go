@@ -53,6 +53,10 @@ type Spec struct {
 	Port        int
 	Instance    int // -1 when the process is not one of several instances
 	NodeEnv     string
+	// Config is the ecosystem file an app came from (absolute), and
+	// ConfigEnv a digest of the environment the file gives it: what tells,
+	// when the file is applied again, whether the app changed.
+	Config, ConfigEnv string
 
 	Restart       string
 	MaxRestarts   int
@@ -102,6 +106,8 @@ const (
 	KeyLogMaxSize    = "log_max_size"
 	KeyLogKeep       = "log_keep"
 	KeyTimestamps    = "timestamps"
+	KeyConfig        = "config"
+	KeyConfigEnv     = "config_env"
 )
 
 // Keys lists every meta key a Spec reads besides the required fields, cwd
@@ -109,7 +115,7 @@ const (
 // and those a restart from the record rewrites.
 var Keys = []string{KeyArgs, KeyInterpreter, KeyInterpArgs, KeyInstance, KeyRestart, KeyMaxRestarts,
 	KeyMinUptime, KeyRestartDelay, KeyBackoff, KeyStopExitCodes, KeyKillTimeout, KeySignal,
-	KeyLogMaxSize, KeyLogKeep, KeyTimestamps}
+	KeyLogMaxSize, KeyLogKeep, KeyTimestamps, KeyConfig, KeyConfigEnv}
 
 // Meta returns the record of s as a new meta line: pid and start_time are 0
 // until the supervisor fills them in.
@@ -144,6 +150,8 @@ func (s *Spec) Apply(m *meta.Meta) {
 		}
 	}
 	setOpt(KeyArgs, meta.JoinWords(s.Args))
+	setOpt(KeyConfig, s.Config)
+	setOpt(KeyConfigEnv, s.ConfigEnv)
 	setOpt(KeyInterpreter, s.Interpreter)
 	setOpt(KeyInterpArgs, meta.JoinWords(s.InterpArgs))
 	if s.Instance >= 0 {
@@ -195,6 +203,7 @@ func FromMeta(name string, m *meta.Meta) (*Spec, error) {
 	}
 	s.Cwd = m.Value("cwd")
 	s.NodeEnv = m.Value("node_env")
+	s.Config, s.ConfigEnv = m.Value(KeyConfig), m.Value(KeyConfigEnv)
 	var err error
 	words := func(k string) []string {
 		v := m.Value(k)

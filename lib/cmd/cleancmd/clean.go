@@ -201,17 +201,6 @@ func (c *cleaner) locked(name string, fn func(lock *os.File)) bool {
 	return true
 }
 
-// files returns every file of NAME: its record, environment, pid file, logs
-// with their rotated files, and its run files.
-func (c *cleaner) files(name string) []string {
-	t := c.t
-	out := []string{t.Meta(name), t.Env(name), t.Pid(name)}
-	out = append(out, logfile.Series(t.Out(name))...)
-	out = append(out, logfile.Series(t.Err(name))...)
-	out = append(out, logfile.Series(t.Events(name))...)
-	return append(out, t.CtlFiles(name)...)
-}
-
 // delete removes every file of a named process, stopping it first with --stop.
 func (c *cleaner) delete(name string) {
 	if r, err := c.t.Load(name); err == nil && (r.Alive() || c.t.Held(name)) {
@@ -221,7 +210,7 @@ func (c *cleaner) delete(name string) {
 		}
 		if c.g.DryRun {
 			fmt.Fprintf(c.e.Stderr, "%s: would stop %s first\n", c.e.Name, name)
-			for _, p := range append(c.files(name), c.t.Lock(name)) {
+			for _, p := range append(c.t.Files(name), c.t.Lock(name)) {
 				c.remove(p)
 			}
 			return
@@ -232,7 +221,7 @@ func (c *cleaner) delete(name string) {
 		}
 	}
 	ok := c.locked(name, func(lock *os.File) {
-		for _, p := range c.files(name) {
+		for _, p := range c.t.Files(name) {
 			c.remove(p)
 		}
 		// The lock file last, while we hold it: a tpm-start that opened it

@@ -2,12 +2,15 @@ package startcmd
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,10 +19,12 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/port"
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
+	"github.com/tetra-toolkit/tpm/lib/stop"
 )
 
 // startConfig starts the apps of an ecosystem file. tpm-ecosystem reads
@@ -61,18 +66,141 @@ func startConfig(e *cli.Env, g *grammar, t *state.Tree) error {
 	for _, k := range slices.Sorted(maps.Keys(eco.EnvSet)) {
 		env = envfile.Set(env, k, eco.EnvSet[k])
 	}
+	abs, err := filepath.Abs(config)
+	if err != nil {
+		return err
+	}
 	var jobs []*job
 	for _, a := range eco.Apps {
 		js, err := appJobs(g, a, env)
 		if err != nil {
 			return exit.With(exit.Code(err), fmt.Errorf("%s: %s: %w", config, label(a), err))
 		}
+		for _, j := range js {
+			j.spec.Config = abs
+			j.spec.ConfigEnv = envDigest(eco.EnvSet, a.Env)
+		}
 		jobs = append(jobs, js...)
 	}
 	if err := fdBudget(len(jobs)); err != nil {
 		return err
 	}
-	return launchAll(e, g, t, jobs)
+	return apply(e, g, t, abs, jobs)
+}
+
+// envDigest sums up the environment an ecosystem file gives an app (what
+// its process.env set, then the app's env after --env): a record keeps it,
+// so that applying the file again sees a changed (or removed) variable,
+// while the rest of tpm-start's environment (a shell's PWD, SHLVL...) does
+// not count as a change.
+func envDigest(sets ...map[string]string) string {
+	merged := map[string]string{}
+	for _, m := range sets {
+		maps.Copy(merged, m)
+	}
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(merged)) {
+		fmt.Fprintf(h, "%s=%s\x00", k, merged[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// apply brings the processes of an ecosystem file to what the file says:
+// an app that does not run is started; a running one whose record would
+// change (script, arguments, interpreter, folder, port, the file's
+// environment, policy) is restarted (--reload: reloaded); one that would
+// not is left alone; with --prune, the processes that came from this file
+// and are no longer in it are stopped and forgotten. One line per process:
+// NAME started|restarted|reloaded|unchanged|pruned ....
+func apply(e *cli.Env, g *grammar, t *state.Tree, config string, jobs []*job) error {
+	var launch []*job
+	code := exit.OK
+	for _, j := range jobs {
+		j.verb = "started"
+		r, err := t.Load(j.spec.Name)
+		if err != nil || r.Meta == nil || !r.Alive() {
+			if err == nil && r.Meta != nil {
+				j.record = r.Meta
+			}
+			launch = append(launch, j)
+			continue
+		}
+		want := r.Meta.Clone()
+		j.spec.Apply(want)
+		if sameSpec(r.Meta, want) {
+			fmt.Fprintf(e.Stdout, "%s unchanged pid=%d\n", j.spec.Name, r.Prog.PID)
+			continue
+		}
+		j.record = r.Meta
+		if g.Reload {
+			j.verb = "reloaded"
+		} else {
+			j.verb = "restarted"
+		}
+		if _, err := stop.Stop(t, j.spec.Name, stop.Options{}); err != nil {
+			e.Report(err)
+			code = max(code, exit.Code(err))
+			continue
+		}
+		launch = append(launch, j)
+	}
+	if g.Prune {
+		if err := prune(e, t, config, jobs); err != nil {
+			e.Report(err)
+			code = max(code, exit.Code(err))
+		}
+	}
+	if len(launch) > 0 {
+		if err := launchAll(e, g, t, launch); err != nil {
+			if code == exit.OK {
+				return err
+			}
+			e.Report(err)
+			code = max(code, exit.Code(err))
+		}
+	}
+	if code != exit.OK {
+		return cli.Silent(code)
+	}
+	return nil
+}
+
+// sameSpec reports whether two records run the same program the same way:
+// every field a spec owns is equal.
+func sameSpec(a, b *meta.Meta) bool {
+	for _, k := range append([]string{"script", "port", "type", "cwd", "node_env"}, spec.Keys...) {
+		if a.Value(k) != b.Value(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// prune stops and forgets the processes whose record says they came from
+// config, and that its apps no longer name.
+func prune(e *cli.Env, t *state.Tree, config string, jobs []*job) error {
+	keep := map[string]bool{}
+	for _, j := range jobs {
+		keep[j.spec.Name] = true
+	}
+	ns, err := t.Names()
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		m, err := t.ReadMeta(n)
+		if err != nil || keep[n] || m.Value(spec.KeyConfig) != config {
+			continue
+		}
+		if _, err := stop.Stop(t, n, stop.Options{}); err != nil {
+			return err
+		}
+		if err := forgetAll(t, n); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "%s pruned\n", n)
+	}
+	return nil
 }
 
 func label(a spec.App) string {

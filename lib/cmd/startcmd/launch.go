@@ -3,6 +3,7 @@ package startcmd
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -30,8 +31,8 @@ type job struct {
 	// annotations are kept.
 	record *meta.Meta
 	lock   *os.File
-	fresh  bool // no record existed: a failed start leaves no files behind
-	more   bool // another job follows
+	fresh  bool   // no record existed: a failed start leaves no files behind
+	more   bool   // another job follows
 	adopt  bool   // its program runs without a supervisor: adopt it
 	verb   string // what the line printed says: "" for a start, "restarted"
 }
@@ -247,7 +248,11 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 			return "", err
 		}
 	}
-	if j.verb != "" {
+	switch j.verb {
+	case "":
+	case "started":
+		return fmt.Sprintf("%s started pid=%d port=%d", name, pid, j.spec.Port), nil
+	default:
 		return fmt.Sprintf("%s %s pid=%d", name, j.verb, pid), nil
 	}
 	return fmt.Sprintf("%s pid=%d port=%d", name, pid, j.spec.Port), nil
@@ -269,6 +274,23 @@ func forget(t *state.Tree, name string) {
 		}
 	}
 	os.Remove(t.Lock(name))
+}
+
+// forgetAll removes every file of name, whose program is stopped, under
+// its run lock (the lock file last, as tpm-clean does).
+func forgetAll(t *state.Tree, name string) error {
+	f, err := t.TryLock(name)
+	if err != nil {
+		return exit.Errorf(exit.TempFail, "%s: another tpm command holds its lock; try again", name)
+	}
+	defer f.Close()
+	for _, p := range t.Files(name) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	os.Remove(t.Lock(name))
+	return nil
 }
 
 // spawn hands the job to a spare supervisor and reads its answer.

@@ -73,6 +73,8 @@ type grammar struct {
 	Env          string   `placeholder:"ENVNAME" help:"Ecosystem files: merge env_ENVNAME over env."`
 	Only         string   `placeholder:"A,B" help:"Ecosystem files: start only these apps."`
 	Stale        bool     `help:"Start again every stale process (for @reboot in a crontab)."`
+	Prune        bool     `help:"Ecosystem files: stop and forget the processes that came from this file and are no longer in it."`
+	Reload       bool     `help:"Ecosystem files: reload (no moment without a listener) the running apps that changed, instead of restarting them."`
 	Target       []string `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
 
 	verb string // tpm-restart: "restarted"
