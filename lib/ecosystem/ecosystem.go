@@ -1,5 +1,6 @@
 // Package ecosystem loads PM2 ecosystem files without Node.js (SPEC §8) and
-// returns their apps, normalized and validated.
+// returns their apps, normalized and validated. It reads PM2's saved
+// process list (~/.pm2/dump.pm2) the same way (pm2dump.go).
 //
 // The policy: a config that works with PM2 works with tpm, or fails before
 // anything starts with a one-line message that names the file (and the
@@ -38,9 +39,9 @@ const (
 
 // IsConfig reports whether path names an ecosystem file: .json, .yaml,
 // .yml, and .js/.cjs/.mjs files whose name (lower-cased) without extension
-// ends in ".config" or starts with "ecosystem". Any other script is a
-// program to run.
-func IsConfig(path string) bool { return spec.IsConfig(path) }
+// ends in ".config" or starts with "ecosystem"; or a PM2 dump (IsDump).
+// Any other script is a program to run.
+func IsConfig(path string) bool { return spec.IsConfig(path) || IsDump(path) }
 
 // Options are the caller's side of a Load.
 type Options struct {
@@ -126,10 +127,14 @@ func Load(path string, opt Options) (*Config, error) {
 	var tree any
 	var envSet map[string]string
 	var envUnset []string
-	switch strings.ToLower(filepath.Ext(abs)) {
-	case ".json", ".json5":
+	dump := IsDump(abs)
+	switch ext := strings.ToLower(filepath.Ext(abs)); {
+	case dump, ext == ".json", ext == ".json5":
 		tree, err = parseJSON(path, data)
-	case ".yaml", ".yml":
+		// A JSON list of PM2's process records (pm2 jlist > procs.json,
+		// a dump under another name) is a dump too.
+		dump = dump || err == nil && isDumpList(tree)
+	case ext == ".yaml", ext == ".yml":
 		tree, err = parseYAML(path, data)
 	default:
 		var env []string
@@ -139,7 +144,11 @@ func Load(path string, opt Options) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	apps, warnings, err := readApps(path, filepath.Dir(abs), tree, opt)
+	read := readApps
+	if dump {
+		read = readDump
+	}
+	apps, warnings, err := read(path, filepath.Dir(abs), tree, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,10 @@ func IsConfig(path string) bool {
 	case ".js", ".cjs", ".mjs":
 		stem := strings.TrimSuffix(base, ext)
 		return strings.HasSuffix(stem, ".config") || strings.HasPrefix(stem, "ecosystem")
+	case ".pm2": // PM2's saved process list, ~/.pm2/dump.pm2 (not the folder ~/.pm2)
+		return base != ".pm2"
+	case ".bak": // the backup pm2 save keeps beside it
+		return strings.HasSuffix(base, ".pm2.bak")
 	}
 	return false
 }

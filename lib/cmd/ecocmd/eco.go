@@ -1,5 +1,6 @@
-// Package ecocmd is tpm-ecosystem: it reads a PM2 ecosystem file without
-// Node.js and prints its apps, normalized and validated, as JSON.
+// Package ecocmd is tpm-ecosystem: it reads a PM2 ecosystem file, or PM2's
+// saved process list (dump.pm2), without Node.js and prints its apps,
+// normalized and validated, as JSON.
 //
 // tpm-start runs it for an ecosystem file, so that the JavaScript engine is
 // loaded only when a config needs it; a person can run it to see what tpm
@@ -21,13 +22,18 @@ import (
 type grammar struct {
 	Env    string `placeholder:"ENVNAME" help:"Merge env_ENVNAME over env."`
 	Only   string `placeholder:"A,B" help:"Keep only these apps."`
-	Config string `arg:"" name:"CONFIG" help:"An ecosystem file: .config.js, .cjs, .mjs, .json, .yaml or .yml."`
+	Config string `arg:"" name:"CONFIG" help:"An ecosystem file (.config.js, .cjs, .mjs, .json, .yaml or .yml), or PM2's saved process list (~/.pm2/dump.pm2)."`
 }
 
 const description = `Read a PM2 ecosystem file without Node.js and print its apps as JSON: what
 tpm-start would start, after --env and --only. JavaScript configs are evaluated
 by an embedded engine, bounded in time and memory; console output of the config
 goes to stderr.
+
+A PM2 dump (dump.pm2, written by pm2 save; or the output of pm2 jlist in a .json
+file) gives one app per process, as an ecosystem file would: PM2's own fields
+and variables left out, the instances of a name folded into one app, and the
+processes PM2 had stopped left out (--only NAME keeps one).
 
 Exit codes: 0 ok, 64 usage, 65 the file does not parse or an app is invalid,
 66 no such file or app.`
