@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	go run ./bench [-runs N] [-idle D] [-lines N] [-only LIST] [-with-pm2]
+//	go run ./bench [-runs N] [-idle D] [-lines N] [-flaps N] [-only LIST] [-with-pm2]
 //
 // It builds the binaries into a temporary folder, uses a TETRA_DIR of its
 // own, and stops everything it started. Every figure is a median of -runs
@@ -30,8 +30,9 @@ var (
 	runs    = flag.Int("runs", 30, "timings per measure")
 	idle    = flag.Duration("idle", time.Minute, "how long to watch quiet supervisors for CPU use")
 	lines   = flag.Int("lines", 1000000, "lines for the logging measure")
-	only    = flag.String("only", "", "comma-separated measures to run: start,ls,stop,log,mem,pm2 (default all)")
-	withPM2 = flag.Bool("with-pm2", false, "also measure PM2 (installed with npm into bench/.pm2, which git ignores)")
+	flaps   = flag.Int("flaps", 300, "restarts of the flapping program before its supervisor's memory is read")
+	only    = flag.String("only", "", "comma-separated measures to run: start,ls,stop,log,mem,survive,upgrade,flap,pm2 (default all)")
+	withPM2 = flag.Bool("with-pm2", false, "also measure PM2 (installed with npm into bench/.pm2, which git ignores); with survive, PM2 after kill -9 of its daemon")
 )
 
 // env is the benchmark's world: its binaries and its state tree.
@@ -41,6 +42,8 @@ type env struct {
 	// tpm's own figures, kept for the comparison with PM2.
 	tpmStart, tpmLs20, tpmStop, tpmLog time.Duration
 	tpmSupRSS, tpmSupPSS               int64 // KiB, all 20 supervisors
+	// What benchSurvive saw, for the comparison with PM2 (runs 0: not run).
+	survRuns, survLost, survRestarts, survMoved int
 }
 
 func main() {
@@ -61,6 +64,7 @@ func main() {
 		fn   func(*env) ([]row, error)
 	}{
 		{"start", benchStart}, {"ls", benchLs}, {"stop", benchStop}, {"log", benchLog}, {"mem", benchMem},
+		{"survive", benchSurvive}, {"upgrade", benchUpgrade}, {"flap", benchFlap},
 	} {
 		if !want(m.name) {
 			continue
@@ -78,6 +82,13 @@ func main() {
 		rs, err := benchPM2(e)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bench pm2: %v\n", err)
+		}
+		rows = append(rows, rs...)
+	}
+	if *withPM2 && want("survive") {
+		rs, err := benchPM2Survive(e)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench pm2 survive: %v\n", err)
 		}
 		rows = append(rows, rs...)
 	}
@@ -649,11 +660,9 @@ func cpuTicks(pid int) int64 {
 	return u + s
 }
 
-// benchPM2 measures PM2 7 on the same machine, in the same run: start, list,
-// stop, log throughput and the daemon's memory. PM2 is installed with npm
-// into bench/.pm2 (which git ignores) and runs with a PM2_HOME of its own,
-// killed at the end.
-func benchPM2(e *env) ([]row, error) {
+// pm2Bin returns PM2's command, installed with npm into bench/.pm2 (which
+// git ignores) when it is not there yet.
+func pm2Bin(e *env) (string, error) {
 	prefix := filepath.Join(e.root, "bench", ".pm2")
 	pm2 := filepath.Join(prefix, "node_modules", ".bin", "pm2")
 	if !fileExists(pm2) {
@@ -661,8 +670,20 @@ func benchPM2(e *env) ([]row, error) {
 		inst := exec.Command("npm", "install", "--prefix", prefix, "pm2@7", "--no-audit", "--no-fund", "--silent")
 		inst.Stdout, inst.Stderr = os.Stderr, os.Stderr
 		if err := inst.Run(); err != nil {
-			return nil, fmt.Errorf("npm install pm2: %w", err)
+			return "", fmt.Errorf("npm install pm2: %w", err)
 		}
+	}
+	return pm2, nil
+}
+
+// benchPM2 measures PM2 7 on the same machine, in the same run: start, list,
+// stop, log throughput and the daemon's memory. PM2 is installed with npm
+// into bench/.pm2 (which git ignores) and runs with a PM2_HOME of its own,
+// killed at the end.
+func benchPM2(e *env) ([]row, error) {
+	pm2, err := pm2Bin(e)
+	if err != nil {
+		return nil, err
 	}
 	home := filepath.Join(e.dir, "pm2home")
 	vars := append(slices.Clone(e.vars), "PM2_HOME="+home)
