@@ -28,6 +28,7 @@ const (
 	Stop    = "stop"    // signal, by (request, shutdown)
 	Adopt   = "adopt"   // pid, from (the supervisor that was lost)
 	Upgrade = "upgrade" // from, to (versions), or error
+	Reload  = "reload"  // from, to (pids), or error
 	Lost    = "output_lost"
 	Policy  = "policy" // a policy field written by hand that was refused
 	Memory  = "memory"

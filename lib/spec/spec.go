@@ -57,6 +57,9 @@ type Spec struct {
 	// ConfigEnv a digest of the environment the file gives it: what tells,
 	// when the file is applied again, whether the app changed.
 	Config, ConfigEnv string
+	// Listen: the supervisor binds Port itself and hands the socket to each
+	// run (systemd's socket activation protocol).
+	Listen bool
 
 	Restart       string
 	MaxRestarts   int
@@ -108,6 +111,7 @@ const (
 	KeyTimestamps    = "timestamps"
 	KeyConfig        = "config"
 	KeyConfigEnv     = "config_env"
+	KeyListen        = "listen"
 )
 
 // Keys lists every meta key a Spec reads besides the required fields, cwd
@@ -115,7 +119,7 @@ const (
 // and those a restart from the record rewrites.
 var Keys = []string{KeyArgs, KeyInterpreter, KeyInterpArgs, KeyInstance, KeyRestart, KeyMaxRestarts,
 	KeyMinUptime, KeyRestartDelay, KeyBackoff, KeyStopExitCodes, KeyKillTimeout, KeySignal,
-	KeyLogMaxSize, KeyLogKeep, KeyTimestamps, KeyConfig, KeyConfigEnv}
+	KeyLogMaxSize, KeyLogKeep, KeyTimestamps, KeyConfig, KeyConfigEnv, KeyListen}
 
 // Meta returns the record of s as a new meta line: pid and start_time are 0
 // until the supervisor fills them in.
@@ -152,6 +156,11 @@ func (s *Spec) Apply(m *meta.Meta) {
 	setOpt(KeyArgs, meta.JoinWords(s.Args))
 	setOpt(KeyConfig, s.Config)
 	setOpt(KeyConfigEnv, s.ConfigEnv)
+	if s.Listen {
+		m.Set(KeyListen, "1")
+	} else {
+		m.Del(KeyListen)
+	}
 	setOpt(KeyInterpreter, s.Interpreter)
 	setOpt(KeyInterpArgs, meta.JoinWords(s.InterpArgs))
 	if s.Instance >= 0 {
@@ -204,6 +213,13 @@ func FromMeta(name string, m *meta.Meta) (*Spec, error) {
 	s.Cwd = m.Value("cwd")
 	s.NodeEnv = m.Value("node_env")
 	s.Config, s.ConfigEnv = m.Value(KeyConfig), m.Value(KeyConfigEnv)
+	switch v := m.Value(KeyListen); v {
+	case "", "0":
+	case "1":
+		s.Listen = true
+	default:
+		return nil, fmt.Errorf("listen=%q: want 1 or 0", v)
+	}
 	var err error
 	words := func(k string) []string {
 		v := m.Value(k)

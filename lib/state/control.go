@@ -1,13 +1,20 @@
 package state
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
+	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/proc"
 )
 
@@ -145,4 +152,43 @@ func DeadCtl(path string) bool {
 func (t *Tree) LockExists(name string) bool {
 	_, err := os.Lstat(t.Lock(name))
 	return err == nil
+}
+
+var askSeq atomic.Uint64
+
+// Ask sends NAME's supervisor a request whose last word is the path of a
+// reply FIFO it answers on, "ok ..." or "failed ...", and waits up to wait
+// for that answer. It returns the answer without its first word, and
+// whether it was ok. The FIFO is ours, in run/ under a temporary file's
+// name (tpm-clean removes one left behind by a killed caller).
+func (t *Tree) Ask(name string, words []string, wait time.Duration) (Supervisor, string, bool, error) {
+	reply := filepath.Join(t.Root, RunDir, TempPrefix+name+".reply"+TempMarker+strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(askSeq.Add(1), 10))
+	if err := syscall.Mkfifo(reply, 0o600); err != nil {
+		return Supervisor{}, "", false, exit.With(exitFor(err, exit.CantCreate), fmt.Errorf("%s: %w", name, err))
+	}
+	defer os.Remove(reply)
+	// Read and write: the open does not wait for the supervisor, and no
+	// EOF comes between its writes.
+	f, err := os.OpenFile(reply, os.O_RDWR|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return Supervisor{}, "", false, fmt.Errorf("%s: %w", name, err)
+	}
+	defer f.Close()
+	sup, err := t.Request(name, meta.JoinWords(append(slices.Clone(words), reply)))
+	if err != nil {
+		return sup, "", false, err
+	}
+	f.SetReadDeadline(time.Now().Add(wait))
+	line, err := bufio.NewReader(f).ReadString('\n')
+	line = strings.TrimSpace(line)
+	if rest, ok := strings.CutPrefix(line, "ok"); ok {
+		return sup, strings.TrimSpace(rest), true, nil
+	}
+	if rest, ok := strings.CutPrefix(line, "failed"); ok {
+		return sup, strings.TrimSpace(rest), false, nil
+	}
+	if err == nil {
+		err = fmt.Errorf("unexpected answer %q", line)
+	}
+	return sup, "", false, exit.Errorf(exit.Failure, "%s: no answer from its supervisor (pid %d): %v", name, sup.PID, err)
 }

@@ -68,6 +68,11 @@ func (s *sup) adoptPipes() error {
 		}
 	}
 	s.outR, s.errR, s.outW, s.errW = outR, errR, outW, errW
+	if s.spec.Listen && s.spec.Port > 0 {
+		// Its socket, if the system lets us take a copy; else a new one
+		// is bound once the program has ended.
+		s.listener = takeSocket(pid, listenFD)
+	}
 	s.pid, s.token, s.started = pid, in.Token, in.Started()
 	s.session = in.SID
 	s.adopted = true

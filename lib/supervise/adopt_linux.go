@@ -60,3 +60,23 @@ func writeEnds(out, errp *os.File) (*os.File, *os.File, error) {
 	bigPipe(ew.Fd())
 	return ow, ew, nil
 }
+
+// takeSocket copies descriptor fd of process pid (pidfd_getfd: Linux 5.6,
+// and ptrace rights over it), when it is a socket; nil otherwise.
+func takeSocket(pid, fd int) *os.File {
+	pfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(pfd)
+	nfd, err := unix.PidfdGetfd(pfd, fd, 0)
+	if err != nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Fstat(nfd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		unix.Close(nfd)
+		return nil
+	}
+	return os.NewFile(uintptr(nfd), "listener")
+}

@@ -279,6 +279,15 @@ func (s *sup) stop(r request, removePid bool) {
 		by = "shutdown"
 	}
 	s.event(events.Stop, "signal", spec.SignalName(sig), "grace", grace.String(), "by", by)
+	o := s.terminate(sig, grace, func() { s.setState(state.Stopping) })
+	s.record(o, state.Stopped, removePid)
+}
+
+// terminate ends the current run: sig and CONT to its whole group (the
+// leader is not reaped yet, so the group ID is still the program's), up to
+// grace for it to end, KILL to the group, then the leader reaped and any
+// leftover cleared. slow runs once the run has taken stoppingAfter.
+func (s *sup) terminate(sig syscall.Signal, grace time.Duration, slow func()) outcome {
 	c := s.claim()
 	c.SignalGroup(sig)
 	c.SignalGroup(syscall.SIGCONT)
@@ -295,7 +304,9 @@ wait:
 		case <-s.exitCh:
 			break wait
 		case <-quick.C:
-			s.setState(state.Stopping)
+			if slow != nil {
+				slow()
+			}
 		case <-killed.C:
 			c.SignalGroup(syscall.SIGKILL)
 			<-s.exitCh
@@ -305,8 +316,7 @@ wait:
 	// The whole group had the signal already: a second one would read as
 	// "force quit" to many programs. What is left gets the rest of the
 	// grace, then KILL.
-	o := s.reap(0, max(time.Until(deadline), 0))
-	s.record(o, state.Stopped, removePid)
+	return s.reap(0, max(time.Until(deadline), 0))
 }
 
 // stoppingAfter is how long a stop runs before the record says "stopping".
@@ -317,6 +327,7 @@ const stoppingAfter = 50 * time.Millisecond
 func (s *sup) shutdown() {
 	s.closeStatus()
 	s.drainLogs()
+	s.closeListener()
 	if s.evLog != nil {
 		s.evLog.Close()
 		s.evLog = nil

@@ -103,6 +103,8 @@ type sup struct {
 	pumped         atomic.Int64    // bytes read from the pipes, to tell a working pump from an idle one
 	writing        atomic.Int32    // pumps inside a log write (which a slow disk can make long)
 
+	listener *os.File // --listen: the socket on PORT, for every run
+
 	ctl     *os.File
 	ctlCh   chan request
 	ctlLeft chan []byte // what the control reader held when it stopped
@@ -261,6 +263,11 @@ func (s *sup) setup() error {
 			return err
 		}
 	}
+	if s.spec.Listen && s.spec.Port > 0 && !s.adopt {
+		if err := s.openListener(); err != nil {
+			return err
+		}
+	}
 	if err := s.openLogs(); err != nil {
 		if errors.Is(err, logfile.ErrNotRegular) {
 			// A link or a FIFO where a log belongs: never written through.
@@ -388,6 +395,14 @@ func parseRequest(line string) (request, bool) {
 			return request{}, false
 		}
 		r.path, r.reply = f[1], f[2]
+	case "reload":
+		if len(f) != 3 {
+			return request{}, false
+		}
+		if ms, err := strconv.ParseInt(f[1], 10, 64); err == nil && ms >= 0 {
+			r.timeout = time.Duration(ms) * time.Millisecond
+		}
+		r.reply = f[2]
 	case "stop":
 		if len(f) > 1 && f[1] != "-" {
 			r.sig = f[1]
@@ -479,6 +494,9 @@ func (s *sup) loop(online <-chan time.Time) int {
 				return 0
 			case "upgrade":
 				s.upgrade(r) // returns only when the upgrade failed
+			case "reload":
+				s.reload(r)
+				online = nil
 			}
 		case sig := <-s.sigCh:
 			if sig == syscall.SIGHUP {
@@ -500,26 +518,9 @@ func (s *sup) loop(online <-chan time.Time) int {
 
 // start starts the program once and writes its pid file and meta line.
 func (s *sup) start(first bool) error {
-	pathEnv, _ := envfile.Get(s.env, "PATH")
-	path, argv, err := s.spec.Argv(pathEnv)
+	pid, err := s.fork()
 	if err != nil {
-		return exit.With(exit.NoInput, err)
-	}
-	// syscall.ForkExec rather than os/exec: the latter forks a throwaway
-	// child on first use to test pidfd support, a millisecond on every start.
-	attr := &syscall.ProcAttr{
-		Dir:   s.spec.Cwd,
-		Env:   s.env,
-		Files: s.files(),
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	}
-	pid, err := syscall.ForkExec(path, argv, attr)
-	if errors.Is(err, syscall.ENOEXEC) {
-		// An executable text file without #!: run it with sh, as execvp does.
-		pid, err = syscall.ForkExec("/bin/sh", append([]string{"sh"}, argv...), attr)
-	}
-	if err != nil {
-		return startError(path, s.spec.Cwd, err)
+		return err
 	}
 	s.pid, s.ended, s.reaped, s.adopted, s.session = pid, false, false, false, s.self.SID
 	s.launching = true
@@ -560,6 +561,44 @@ func (s *sup) start(first bool) error {
 	return nil
 }
 
+// fork starts one run of the program, in a process group of its own, and
+// returns its PID.
+func (s *sup) fork() (int, error) {
+	pathEnv, _ := envfile.Get(s.env, "PATH")
+	path, argv, err := s.spec.Argv(pathEnv)
+	if err != nil {
+		return 0, exit.With(exit.NoInput, err)
+	}
+	env := s.env
+	if s.spec.Listen && s.spec.Port > 0 && s.listener == nil {
+		// An adopted program's socket could not be taken over: bind anew,
+		// now that it has ended.
+		if err := s.openListener(); err != nil {
+			return 0, err
+		}
+	}
+	if s.listener != nil {
+		path, argv, env = s.activation(path, argv)
+	}
+	// syscall.ForkExec rather than os/exec: the latter forks a throwaway
+	// child on first use to test pidfd support, a millisecond on every start.
+	attr := &syscall.ProcAttr{
+		Dir:   s.spec.Cwd,
+		Env:   env,
+		Files: s.files(),
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	}
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if errors.Is(err, syscall.ENOEXEC) {
+		// An executable text file without #!: run it with sh, as execvp does.
+		pid, err = syscall.ForkExec("/bin/sh", append([]string{"sh"}, argv...), attr)
+	}
+	if err != nil {
+		return 0, startError(path, s.spec.Cwd, err)
+	}
+	return pid, nil
+}
+
 // files are the program's descriptors: stdin /dev/null, its output pipes,
 // and the read ends of those it holds (see adopt.go); every other one
 // closed.
@@ -570,6 +609,9 @@ func (s *sup) files() []uintptr {
 	}
 	fds[0], fds[1], fds[2] = s.null.Fd(), s.outW.Fd(), s.errW.Fd()
 	fds[HoldOut], fds[HoldErr] = rawFd(s.outR), rawFd(s.errR)
+	if s.listener != nil {
+		fds[listenFD] = rawFd(s.listener)
+	}
 	return fds
 }
 

@@ -1,12 +1,11 @@
 package supervise
 
 import (
-	"context"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -50,6 +49,7 @@ type resume struct {
 	First      string // the meta line the first start wrote
 
 	Lock, Null, Ctl, OutR, ErrR, OutW, ErrW int
+	Listener                                int    // -1: none
 	CtlLeft                                 []byte // a request read but not yet parsed
 
 	PID      int
@@ -101,18 +101,22 @@ func (s *sup) upgrade(r request) {
 	left := <-s.ctlLeft
 
 	st := resume{
-		Tree: s.tree.Root, Name: s.name, From: Version(), Reply: r.reply, First: string(s.first.Format()),
+		Tree: s.tree.Root, Name: s.name, From: Version(), Reply: r.reply, First: strings.TrimSpace(string(s.first.Format())),
 		Lock: int(s.lock.Fd()), Null: int(s.null.Fd()), Ctl: int(rawFd(s.ctl)),
 		OutR: int(rawFd(s.outR)), ErrR: int(rawFd(s.errR)), OutW: int(s.outW.Fd()), ErrW: int(s.errW.Fd()),
-		CtlLeft: left,
-		PID:     s.pid, Token: s.token, Started: s.started.UnixNano(), Adopted: s.adopted, Session: s.session,
+		CtlLeft: left, Listener: -1,
+		PID: s.pid, Token: s.token, Started: s.started.UnixNano(), Adopted: s.adopted, Session: s.session,
 		Quick: s.quick, Restarts: s.restarts, Launched: s.launching,
 		OutRun: lineRun(s.outLog), ErrRun: lineRun(s.errLog), EvRun: lineRun(s.evLog),
 	}
 	// tpm-start, if it still listens, hears no more from this run.
 	s.closeStatus()
-	data, _ := json.Marshal(st)
 	fds := []int{st.Lock, st.Null, st.Ctl, st.OutR, st.ErrR, st.OutW, st.ErrW}
+	if s.listener != nil {
+		st.Listener = int(rawFd(s.listener))
+		fds = append(fds, st.Listener)
+	}
+	data := st.encode()
 	for _, fd := range fds {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
 	}
@@ -157,19 +161,109 @@ func (s *sup) continueLines(st resume) {
 	}
 }
 
-// binaryVersion runs path --version.
+// binaryVersion runs path --version, for at most upgradeCheck.
 func binaryVersion(path string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), upgradeCheck)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "--version").Output()
-	v := strings.TrimSpace(string(out))
-	if err != nil || v == "" || strings.ContainsAny(v, " \n") {
-		if err == nil {
-			err = fmt.Errorf("unexpected output %q", v)
-		}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	pid, err := syscall.ForkExec(path, []string{path, "--version"}, &syscall.ProcAttr{
+		Env:   os.Environ(),
+		Files: []uintptr{s0(), w.Fd(), s0()},
+	})
+	w.Close()
+	if err != nil {
 		return "", fmt.Errorf("%s --version: %w", path, err)
 	}
+	done := make(chan syscall.WaitStatus, 1)
+	go func() {
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+				break
+			}
+		}
+		done <- ws
+	}()
+	r.SetReadDeadline(time.Now().Add(upgradeCheck))
+	out, _ := io.ReadAll(io.LimitReader(r, 256))
+	var ws syscall.WaitStatus
+	select {
+	case ws = <-done:
+	case <-time.After(upgradeCheck):
+		syscall.Kill(pid, syscall.SIGKILL) // our own child, unreaped
+		ws = <-done
+	}
+	v := strings.TrimSpace(string(out))
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		return "", fmt.Errorf("%s --version: failed (%v)", path, ws)
+	}
+	if v == "" || strings.ContainsAny(v, " \n") {
+		return "", fmt.Errorf("%s --version: unexpected output %q", path, v)
+	}
 	return v, nil
+}
+
+// s0 is /dev/null for a child's stdin and stderr: the supervisor's own
+// fds 0 and 2.
+func s0() uintptr { return 0 }
+
+// encode writes the resume state as a meta line: the supervisor already
+// links its parser, and the encoding/json package would cost more memory
+// than the whole state.
+func (st *resume) encode() string {
+	m := &meta.Meta{}
+	for _, f := range []struct {
+		k string
+		v string
+	}{
+		{"tree", st.Tree}, {"name", st.Name}, {"from", st.From}, {"reply", st.Reply}, {"first", st.First},
+		{"ctl_left", hex.EncodeToString(st.CtlLeft)}, {"token", st.Token},
+	} {
+		m.Set(f.k, f.v)
+	}
+	for _, f := range []struct {
+		k string
+		v int64
+	}{
+		{"lock", int64(st.Lock)}, {"null", int64(st.Null)}, {"ctl", int64(st.Ctl)}, {"out_r", int64(st.OutR)},
+		{"err_r", int64(st.ErrR)}, {"out_w", int64(st.OutW)}, {"err_w", int64(st.ErrW)}, {"listener", int64(st.Listener)},
+		{"pid", int64(st.PID)}, {"started", st.Started}, {"session", int64(st.Session)}, {"quick", int64(st.Quick)},
+		{"restarts", int64(st.Restarts)}, {"out_run", st.OutRun}, {"err_run", st.ErrRun}, {"ev_run", st.EvRun},
+		{"adopted", b2i(st.Adopted)}, {"launched", b2i(st.Launched)},
+	} {
+		m.SetInt(f.k, f.v)
+	}
+	return m.String()
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (st *resume) decode(data string) error {
+	m, err := meta.Parse([]byte(data))
+	if err != nil {
+		return err
+	}
+	st.Tree, st.Name, st.From, st.Reply, st.First = m.Value("tree"), m.Value("name"), m.Value("from"), m.Value("reply"), m.Value("first")
+	st.Token = m.Value("token")
+	if st.CtlLeft, err = hex.DecodeString(m.Value("ctl_left")); err != nil {
+		return err
+	}
+	num := func(k string) int { return int(m.Int(k)) }
+	st.Lock, st.Null, st.Ctl, st.OutR, st.ErrR, st.OutW, st.ErrW = num("lock"), num("null"), num("ctl"), num("out_r"), num("err_r"), num("out_w"), num("err_w")
+	st.Listener, st.PID, st.Session, st.Quick, st.Restarts = num("listener"), num("pid"), num("session"), num("quick"), num("restarts")
+	st.Started, st.OutRun, st.ErrRun, st.EvRun = m.Int("started"), m.Int("out_run"), m.Int("err_run"), m.Int("ev_run")
+	st.Adopted, st.Launched = m.Int("adopted") == 1, m.Int("launched") == 1
+	if st.Tree == "" || st.Name == "" || st.PID <= 1 {
+		return errors.New("incomplete resume state")
+	}
+	return nil
 }
 
 // answer writes a line to a requester's reply FIFO, if it still listens.
@@ -192,7 +286,7 @@ func answer(path, line string) {
 // status.
 func resumed(data string) int {
 	var st resume
-	if err := json.Unmarshal([]byte(data), &st); err != nil {
+	if err := st.decode(data); err != nil {
 		return 70 // nothing can be done: no descriptor is known
 	}
 	file := func(fd int, name string, pollable bool) *os.File {
@@ -210,6 +304,9 @@ func resumed(data string) int {
 		outW: file(st.OutW, "out", false), errW: file(st.ErrW, "err", false),
 		pid: st.PID, token: st.Token, started: time.Unix(0, st.Started), adopted: st.Adopted, session: st.Session,
 		quick: st.Quick, restarts: st.Restarts,
+	}
+	if st.Listener >= 0 {
+		s.listener = file(st.Listener, "listener", false)
 	}
 	signal.Notify(s.sigCh, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	s.self, _ = proc.Self()

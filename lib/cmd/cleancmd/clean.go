@@ -27,10 +27,10 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/proc"
+	"github.com/tetra-toolkit/tpm/lib/spare"
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 	"github.com/tetra-toolkit/tpm/lib/stop"
-	"github.com/tetra-toolkit/tpm/lib/supervise"
 )
 
 type grammar struct {
@@ -246,10 +246,10 @@ func (c *cleaner) adopt(name string) {
 	if err != nil || r.Status != state.Unsupervised {
 		return
 	}
-	sp, err := supervise.StartSpare()
+	sp, err := spare.Start()
 	if err == nil {
 		var pid int
-		var st *supervise.Status
+		var st *spare.Status
 		if pid, st, err = sp.Give(c.t.Root, name, f, r.Meta, 0, true); err == nil {
 			st.Close()
 			if c.g.Verbose {

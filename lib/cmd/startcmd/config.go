@@ -38,7 +38,7 @@ func startConfig(e *cli.Env, g *grammar, t *state.Tree) error {
 	}
 	var bad []string
 	for f, on := range map[string]bool{"--name": g.Name != nil, "--port": g.Port != "", "--cwd": g.Cwd != "",
-		"--instances": g.Instances != "", "--interpreter": g.Interpreter != "", "--update-env": g.UpdateEnv} {
+		"--instances": g.Instances != "", "--interpreter": g.Interpreter != "", "--update-env": g.UpdateEnv, "--listen": g.Listen} {
 		if on {
 			bad = append(bad, f)
 		}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +17,10 @@ import (
 	"github.com/tetra-toolkit/tpm/lib/listen"
 	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/meta"
+	"github.com/tetra-toolkit/tpm/lib/proc"
+	"github.com/tetra-toolkit/tpm/lib/spare"
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
-	"github.com/tetra-toolkit/tpm/lib/supervise"
 )
 
 // job is one process to start.
@@ -244,7 +246,7 @@ func (j *job) launch(e *cli.Env, g *grammar, t *state.Tree) (string, error) {
 	}
 	defer status.Close()
 	if g.Wait.On {
-		if err := waitReady(e, t, j.spec, status, g.Wait.Timeout); err != nil {
+		if err := waitReady(e, t, j.spec, pid, status, g.Wait.Timeout); err != nil {
 			return "", err
 		}
 	}
@@ -294,7 +296,7 @@ func forgetAll(t *state.Tree, name string) error {
 }
 
 // spawn hands the job to a spare supervisor and reads its answer.
-func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *supervise.Status, error) {
+func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *spare.Status, error) {
 	defer func() { j.lock.Close(); j.lock = nil }()
 	sup, err := takeSpare()
 	if err != nil {
@@ -312,7 +314,7 @@ func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *s
 // waitReady waits until the program accepts TCP connections on its port, or
 // has stayed up a second when it has none. If the program ends first, or the
 // timeout passes, it prints the last lines of the program's stderr.
-func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *supervise.Status, timeout time.Duration) error {
+func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, pid int, status *spare.Status, timeout time.Duration) error {
 	ended := make(chan string, 1)
 	online := make(chan struct{}, 1)
 	go func() {
@@ -349,7 +351,10 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *supervise.Status
 	defer deadline.Stop()
 	var tick <-chan time.Time
 	var up <-chan time.Time
-	if s.Port > 0 {
+	// With --listen the supervisor's socket accepts connections into its
+	// queue from the start: only the program's staying up tells.
+	byPort := s.Port > 0 && !s.Listen
+	if byPort {
 		ticker := time.NewTicker(20 * time.Millisecond)
 		defer ticker.Stop()
 		tick = ticker.C
@@ -357,13 +362,13 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *supervise.Status
 		up = time.After(time.Second)
 	}
 	for {
-		if s.Port > 0 && accepts(s.Port) {
+		if byPort && listening(pid, s.Port) {
 			return ready()
 		}
 		select {
 		case how := <-ended:
 			what := "before it accepted connections on port " + strconv.Itoa(s.Port)
-			if s.Port == 0 {
+			if !byPort {
 				what = "within its first second"
 			}
 			return failWait(e, t, s.Name, fmt.Sprintf("%s: %s %s", s.Name, how, what))
@@ -375,6 +380,30 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, status *supervise.Status
 		case <-tick:
 		}
 	}
+}
+
+// listening reports whether the program (its process group, led by pid)
+// listens on port p. Another process on the port (a sibling instance
+// sharing it with SO_REUSEPORT, the run being reloaded) does not count:
+// where the system cannot tell them apart (macOS), a connection that is
+// accepted does.
+func listening(pid, p int) bool {
+	if runtime.GOOS == "linux" {
+		return proc.Listening(group(pid), p)
+	}
+	return accepts(p)
+}
+
+// group lists the live processes of process group pgid.
+func group(pgid int) []int {
+	all, _ := proc.All()
+	var out []int
+	for _, in := range all {
+		if in.PGID == pgid && !in.Zombie {
+			out = append(out, in.PID)
+		}
+	}
+	return out
 }
 
 func accepts(p int) bool {

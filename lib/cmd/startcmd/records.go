@@ -72,7 +72,7 @@ func (g *grammar) onlyRecordFlags() error {
 		"--name": g.Name != nil, "--port": g.Port != "", "--cwd": g.Cwd != "", "--instances": g.Instances != "",
 		"--restart": g.Restart != "", "--max-restarts": g.MaxRestarts != "", "--min-uptime": g.MinUptime != "",
 		"--kill-timeout": g.KillTimeout != "", "--log-max-size": g.LogMaxSize != "", "--log-keep": g.LogKeep != "",
-		"--no-timestamps": g.NoTimestamps, "--interpreter": g.Interpreter != "", "--signal": g.Signal != "",
+		"--no-timestamps": g.NoTimestamps, "--interpreter": g.Interpreter != "", "--signal": g.Signal != "", "--listen": g.Listen,
 		"--env": g.Env != "", "--only": g.Only != "",
 	}
 	var bad []string

@@ -73,6 +73,7 @@ type grammar struct {
 	Env          string   `placeholder:"ENVNAME" help:"Ecosystem files: merge env_ENVNAME over env."`
 	Only         string   `placeholder:"A,B" help:"Ecosystem files: start only these apps."`
 	Stale        bool     `help:"Start again every stale process (for @reboot in a crontab)."`
+	Listen       bool     `help:"Bind the PORT in the supervisor and hand the socket to the program as fd 3 (systemd's LISTEN_FDS protocol): it stays open across restarts and reloads."`
 	Prune        bool     `help:"Ecosystem files: stop and forget the processes that came from this file and are no longer in it."`
 	Reload       bool     `help:"Ecosystem files: reload (no moment without a listener) the running apps that changed, instead of restarting them."`
 	Target       []string `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
@@ -83,7 +84,8 @@ type grammar struct {
 const description = `Start programs under tpm's supervision.
 
   tpm-start [flags] SCRIPT [ARGS...]   start a script or command; ARGS go to it untouched
-  tpm-start [flags] CONFIG             start the apps of an ecosystem file (.config.js .cjs .mjs .json .yaml .yml)
+  tpm-start [flags] CONFIG             start the apps of an ecosystem file (.config.js .cjs .mjs .json .yaml .yml),
+                                       or PM2's saved list (~/.pm2/dump.pm2); again: apply its changes
   tpm-start [flags] NAME...            start again known processes that are not running
   tpm-start --stale                    start again every stale process (for @reboot in a crontab)
 
@@ -302,6 +304,12 @@ func startScript(e *cli.Env, g *grammar, t *state.Tree) error {
 	s.Interpreter = interp
 	if err := g.settings(s); err != nil {
 		return err
+	}
+	if g.Listen {
+		if p == port.None {
+			return cli.Usagef("--listen needs a PORT to bind")
+		}
+		s.Listen = true
 	}
 	if err := runnable(s); err != nil {
 		return err

@@ -4,20 +4,15 @@
 package upgradecmd
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/exit"
-	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
@@ -102,57 +97,20 @@ func run(e *cli.Env, g *grammar) error {
 	return nil
 }
 
-var replySeq struct {
-	sync.Mutex
-	n int
-}
-
-// upgrade asks NAME's supervisor to execute bin, and waits for its answer
-// on a FIFO of our own in run/ (a temporary file's name: tpm-clean removes
-// one left behind).
+// upgrade asks NAME's supervisor to execute bin, and waits for its answer.
 func upgrade(t *state.Tree, name, bin string) (string, error) {
-	m, _ := t.ReadMeta(name)
-	from := ""
-	if m != nil {
+	from := "?"
+	if m, err := t.ReadMeta(name); err == nil && m.Value(state.KeySupVersion) != "" {
 		from = m.Value(state.KeySupVersion)
 	}
-	replySeq.Lock()
-	replySeq.n++
-	reply := filepath.Join(t.Root, state.RunDir, state.TempPrefix+name+".upgrade"+state.TempMarker+strconv.Itoa(os.Getpid())+"-"+strconv.Itoa(replySeq.n))
-	replySeq.Unlock()
-	if err := syscall.Mkfifo(reply, 0o600); err != nil {
-		return "", exit.With(exit.CantCreate, fmt.Errorf("%s: %w", name, err))
-	}
-	defer os.Remove(reply)
-	// Read and write: the open does not wait for the supervisor, and no
-	// EOF comes between its writes.
-	f, err := os.OpenFile(reply, os.O_RDWR|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	defer f.Close()
-	sup, err := t.Request(name, "upgrade "+meta.JoinWords([]string{bin, reply}))
-	if errors.Is(err, state.ErrNoSupervisor) {
-		return name + " not running", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	f.SetReadDeadline(time.Now().Add(answerWait))
-	line, err := bufio.NewReader(f).ReadString('\n')
-	line = strings.TrimSpace(line)
+	sup, answer, ok, err := t.Ask(name, []string{"upgrade", bin}, answerWait)
 	switch {
-	case strings.HasPrefix(line, "ok "):
-		to := strings.TrimPrefix(line, "ok ")
-		if from == "" {
-			from = "?"
-		}
-		return fmt.Sprintf("%s upgraded %s -> %s (supervisor pid %d)", name, from, to, sup.PID), nil
-	case strings.HasPrefix(line, "failed "):
-		return "", exit.Errorf(exit.Failure, "%s: not upgraded: %s", name, strings.TrimPrefix(line, "failed "))
+	case errors.Is(err, state.ErrNoSupervisor):
+		return name + " not running", nil
+	case err != nil:
+		return "", err
+	case !ok:
+		return "", exit.Errorf(exit.Failure, "%s: not upgraded: %s", name, answer)
 	}
-	if err == nil {
-		err = fmt.Errorf("unexpected answer %q", line)
-	}
-	return "", exit.Errorf(exit.Failure, "%s: no answer from its supervisor (pid %d): %v", name, sup.PID, err)
+	return fmt.Sprintf("%s upgraded %s -> %s (supervisor pid %d)", name, from, answer, sup.PID), nil
 }
