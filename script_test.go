@@ -58,6 +58,7 @@ var commands = map[string]func(){
 	"tpm-supervise": func() { os.Exit(supervise.Main()) },
 	"tpm-upgrade":   func() { os.Exit(upgradecmd.Main(cli.Std("tpm-upgrade"))) },
 	"tpm-restart":   func() { os.Exit(startcmd.RestartMain(cli.Std("tpm-restart"))) },
+	"tpm-reload":    func() { os.Exit(startcmd.ReloadMain(cli.Std("tpm-reload"))) },
 	// A program for the tests: numbered 100-byte lines as fast as it can.
 	"linewriter": linewriter,
 }

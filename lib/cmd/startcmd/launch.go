@@ -158,7 +158,7 @@ func checkPorts(t *state.Tree, jobs []*job) error {
 			continue
 		}
 		seen[p] = true
-		if !listen.Taken(p) {
+		if !listen.Taken(p) || siblingServes(t, j.spec) {
 			continue
 		}
 		if holder := tpmHolder(t, p); holder != "" {
@@ -170,6 +170,26 @@ func checkPorts(t *state.Tree, jobs []*job) error {
 		return exit.Errorf(exit.Unavailable, "port %d is taken", p)
 	}
 	return nil
+}
+
+// siblingServes reports whether another instance of the same process
+// runs: instances of one name share their PORT by design (SO_REUSEPORT),
+// so a sibling holding it is no conflict.
+func siblingServes(t *state.Tree, s *spec.Spec) bool {
+	if s.Instance < 0 {
+		return false
+	}
+	base := strings.TrimSuffix(s.Name, "-"+strconv.Itoa(s.Instance))
+	recs, _ := t.LoadAll()
+	for _, r := range recs {
+		if r.Meta == nil || r.Name == s.Name || !r.ProgAlive || int(r.Meta.Int("port")) != s.Port {
+			continue
+		}
+		if i := r.Meta.Value(spec.KeyInstance); i != "" && strings.TrimSuffix(r.Name, "-"+i) == base {
+			return true
+		}
+	}
+	return false
 }
 
 func tpmHolder(t *state.Tree, p int) string {
