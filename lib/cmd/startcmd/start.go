@@ -6,6 +6,7 @@ package startcmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -121,6 +122,24 @@ func Main(e *cli.Env) int {
 		}
 		if len(g.Target) != 1 {
 			return e.Report(cli.Usagef("an ecosystem file takes no arguments (got %q)", slices.DeleteFunc(g.Target, func(t string) bool { return t == config })))
+		}
+	}
+	// PM2's order: tpm-start [flags] SCRIPT [tpm flags] -- ARGS, as in
+	// pm2 start npm --name api -- start. What stands between SCRIPT and the
+	// first -- is tpm's when it starts with a flag and parses as tpm's
+	// flags; otherwise everything after SCRIPT is the program's, -- and all.
+	if k := slices.Index(g.Target, "--"); k >= 1 && !spec.IsConfig(g.Target[0]) {
+		between := g.Target[1:k]
+		if len(between) == 0 || strings.HasPrefix(between[0], "-") {
+			flags := e.Args[:len(e.Args)-len(g.Target)]
+			again := *e
+			again.Args = append(append(append(slices.Clone(flags), between...), g.Target[0]), g.Target[k+1:]...)
+			quiet := again
+			quiet.Stderr = io.Discard
+			var g2 grammar
+			if _, _, done := quiet.Parse(&g2, description); !done {
+				g = g2
+			}
 		}
 	}
 	return e.Report(run(e, &g))
