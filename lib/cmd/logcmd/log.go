@@ -53,6 +53,7 @@ type grammar struct {
 	Since    string   `placeholder:"D|TIME" help:"Only lines since a duration ago (10m, 2h, 1d) or a time (15:04, 2006-01-02 15:04:05)."`
 	All      bool     `help:"Every process (with -f, also those that appear)."`
 	NoPrefix bool     `help:"No NAME | prefix when showing several processes."`
+	Prefix   bool     `help:"The NAME | prefix even for one process (tpm-start --foreground uses it)."`
 	Targets  []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes: names or shell globs ('api-*')."`
 }
 
@@ -130,7 +131,7 @@ func run(e *cli.Env, g *grammar) error {
 	}
 	// Several processes get a prefix; so does a pattern or --all, which may
 	// come to match several.
-	prefixed := !g.NoPrefix && (len(ns) > 1 || g.All || hasPattern(g.Targets))
+	prefixed := g.Prefix || !g.NoPrefix && (len(ns) > 1 || g.All || hasPattern(g.Targets))
 	w := &writer{out: bufio.NewWriterSize(e.Stdout, 64<<10), prefixed: prefixed, colour: cli.Colour(e.Stdout),
 		terminal: cli.Terminal(e.Stdout), json: g.JSON, utc: g.UTC}
 	w.width(ns)
@@ -511,6 +512,7 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 	for _, n := range ns {
 		known[n] = true
 	}
+	last := false
 	for {
 		if g.All || hasPattern(g.Targets) {
 			l.discover(g, known)
@@ -528,10 +530,15 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 		if err := w.flush(); err != nil {
 			return err
 		}
+		if last {
+			return errClosed
+		}
 		select {
 		case <-wake:
 		case <-sig:
-			return errClosed
+			// What the files hold already is shown before the end (a
+			// tpm-start --foreground whose apps have all ended asks so).
+			last = true
 		case <-gone:
 			return errClosed
 		}

@@ -129,6 +129,7 @@ func apply(e *cli.Env, g *grammar, t *state.Tree, config string, jobs []*job) er
 		j.spec.Apply(want)
 		if sameSpec(r.Meta, want) {
 			fmt.Fprintf(e.Stdout, "%s unchanged pid=%d\n", j.spec.Name, r.Prog.PID)
+			g.started = append(g.started, j.spec.Name)
 			continue
 		}
 		j.record = r.Meta

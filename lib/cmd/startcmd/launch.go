@@ -134,6 +134,7 @@ func launchAll(e *cli.Env, g *grammar, t *state.Tree, jobs []*job) error {
 			releaseAll(todo[i+1:])
 			return err
 		}
+		g.started = append(g.started, j.spec.Name)
 		fmt.Fprintln(e.Stdout, line)
 	}
 	return failed

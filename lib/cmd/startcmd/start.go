@@ -74,12 +74,16 @@ type grammar struct {
 	Env          string   `placeholder:"ENVNAME" help:"Ecosystem files: merge env_ENVNAME over env."`
 	Only         string   `placeholder:"A,B" help:"Ecosystem files: start only these apps."`
 	Stale        bool     `help:"Start again every stale process (for @reboot in a crontab)."`
+	Foreground   bool     `help:"Stay in the foreground (a container's CMD): stream the apps' lines with a NAME prefix, stop them on TERM or INT, end when all have ended, with the worst exit code."`
+	ExitOnError  bool     `help:"With --foreground: end (stopping the others) as soon as one app fails for good."`
 	Listen       bool     `help:"Bind the PORT in the supervisor and hand the socket to the program as fd 3 (systemd's LISTEN_FDS protocol): it stays open across restarts and reloads."`
 	Prune        bool     `help:"Ecosystem files: stop and forget the processes that came from this file and are no longer in it."`
 	Reload       bool     `help:"Ecosystem files: reload (no moment without a listener) the running apps that changed, instead of restarting them."`
 	Target       []string `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
 
-	verb string // tpm-restart: "restarted"
+	verb    string    // tpm-restart: "restarted"
+	started []string  // the processes started (or left running), for --foreground
+	began   time.Time // when --foreground began: its followers show the lines since
 }
 
 const description = `Start programs under tpm's supervision.
@@ -146,6 +150,29 @@ func Main(e *cli.Env) int {
 }
 
 func run(e *cli.Env, g *grammar) error {
+	if g.ExitOnError && !g.Foreground {
+		return cli.Usagef("--exit-on-error goes with --foreground")
+	}
+	if g.Foreground {
+		if g.Stale || g.Wait.On {
+			return cli.Usagef("--foreground takes neither --stale nor --wait")
+		}
+		g.began = time.Now()
+		err := starts(e, g)
+		if exit.Code(err) == exit.Usage {
+			return err
+		}
+		t, terr := state.Open()
+		if terr != nil {
+			return terr
+		}
+		return foreground(e, g, t, err)
+	}
+	return starts(e, g)
+}
+
+// starts is tpm-start's work once its flags are read.
+func starts(e *cli.Env, g *grammar) error {
 	if g.Stale {
 		if len(g.Target) > 0 {
 			return cli.Usagef("--stale takes no arguments")
