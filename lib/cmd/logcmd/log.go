@@ -54,6 +54,7 @@ type grammar struct {
 	All      bool     `help:"Every process (with -f, also those that appear)."`
 	NoPrefix bool     `help:"No NAME | prefix when showing several processes."`
 	Prefix   bool     `help:"The NAME | prefix even for one process (tpm-start --foreground uses it)."`
+	Until    bool     `name:"until-stopped" help:"With -f: end once none of the processes runs any more (and every line of theirs is shown)."`
 	Targets  []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes: names or shell globs ('api-*')."`
 }
 
@@ -513,6 +514,14 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 		known[n] = true
 	}
 	last := false
+	var check <-chan time.Time
+	if g.Until {
+		// The supervisors' last act is a record, not a log line: look
+		// now and then whether anything still runs.
+		tick := time.NewTicker(untilEvery)
+		defer tick.Stop()
+		check = tick.C
+	}
 	for {
 		if g.All || hasPattern(g.Targets) {
 			l.discover(g, known)
@@ -536,13 +545,28 @@ func (l *logs) follow(w *writer, g *grammar, ns []string) error {
 		select {
 		case <-wake:
 		case <-sig:
-			// What the files hold already is shown before the end (a
-			// tpm-start --foreground whose apps have all ended asks so).
+			// What the files hold already is shown before the end.
 			last = true
+		case <-check:
+			last = !l.running(ns)
 		case <-gone:
 			return errClosed
 		}
 	}
+}
+
+// untilEvery is how often tpm-log -f --until-stopped looks whether its
+// processes still run.
+const untilEvery = 100 * time.Millisecond
+
+// running reports whether anything of the processes still runs.
+func (l *logs) running(ns []string) bool {
+	for _, n := range ns {
+		if r, err := l.tree.Load(n); err == nil && r.Alive() {
+			return true
+		}
+	}
+	return false
 }
 
 // discover adds the processes that appeared since and match what was asked.

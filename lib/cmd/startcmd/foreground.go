@@ -45,7 +45,7 @@ func foreground(e *cli.Env, g *grammar, t *state.Tree, startErr error) error {
 			out  io.Writer
 		}{{[]string{"--out"}, e.Stdout}, {[]string{"--err", "--events"}, e.Stderr}} {
 			since := g.began.Truncate(time.Second).Format(time.RFC3339)
-			args := append([]string{"-f", "-n", "all", "--since", since, "--prefix"}, f.args...)
+			args := append([]string{"-f", "--until-stopped", "-n", "all", "--since", since, "--prefix"}, f.args...)
 			c := exec.Command(bin, append(args, names...)...)
 			c.Stdout = f.out
 			c.Stderr = e.Stderr
@@ -101,10 +101,8 @@ func foreground(e *cli.Env, g *grammar, t *state.Tree, startErr error) error {
 			}
 		}
 	}
-	// Every line is in the files by now: the followers show what they
-	// have not yet, then end.
+	// The followers end once nothing of the apps runs, every line shown.
 	for _, c := range followers {
-		c.Process.Signal(syscall.SIGINT)
 		c.Wait()
 	}
 	reapOrphans()
