@@ -329,6 +329,9 @@ func readApp(o *object, i int, dir, envName string) (App, []string, string, erro
 		a.Time = &b
 	}
 	a.LogDateFormat, _ = r.str("log_date_format")
+	if v, ok := r.value("listen"); ok {
+		a.Listen = r.boolean("listen", v)
+	}
 
 	if r.err != nil {
 		return a, nil, "", r.err
@@ -348,7 +351,7 @@ var honoured = []string{
 	"interpreter_args", "node_args", "cwd", "instances", "exec_mode", "env",
 	"port", "increment_var", "autorestart", "max_restarts", "min_uptime",
 	"restart_delay", "exp_backoff_restart_delay", "stop_exit_codes",
-	"kill_timeout", "kill_signal", "time", "log_date_format",
+	"kill_timeout", "kill_signal", "time", "log_date_format", "listen",
 }
 
 func known(k string) bool {

@@ -59,6 +59,7 @@ type App struct {
 	ExpBackoff      string            `json:"exp_backoff_restart_delay,omitempty"`
 	StopExitCodes   []int             `json:"stop_exit_codes,omitempty"`
 	KillTimeout     string            `json:"kill_timeout,omitempty"`
+	Listen          bool              `json:"listen,omitempty"` // tpm's: the supervisor binds the PORT (tpm-start --listen)
 	Signal          string            `json:"kill_signal,omitempty"`
 	ClusterMode     bool              `json:"cluster_mode,omitempty"`
 }

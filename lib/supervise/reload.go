@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/events"
 	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/proc"
+	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
@@ -61,9 +63,23 @@ func (s *sup) reload(r request) {
 	if wait <= 0 {
 		wait = defaultReloadWait
 	}
+	// The new run is what the record says now (applying an ecosystem file
+	// again with --reload writes the new program there first), with the
+	// saved environment as it is now. The PORT stays: it is what the two
+	// runs share.
+	oldSpec, oldEnv := s.spec, s.env
+	if m, err := s.tree.ReadMeta(s.name); err == nil {
+		if n, err := spec.FromMeta(s.name, m); err == nil && n.Port == s.spec.Port && n.Listen == s.spec.Listen {
+			s.spec = n
+		}
+	}
+	if env, err := envfile.Read(s.tree.Env(s.name)); err == nil {
+		s.env = env
+	}
 	old := s.current()
 	pid, err := s.fork()
 	if err != nil {
+		s.spec, s.env = oldSpec, oldEnv
 		fail(err)
 		return
 	}
@@ -84,6 +100,7 @@ func (s *sup) reload(r request) {
 			s.reap(0, 0)
 		}
 		s.use(old)
+		s.spec, s.env = oldSpec, oldEnv
 		fail(err)
 		return
 	}

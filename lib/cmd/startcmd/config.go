@@ -115,6 +115,7 @@ func envDigest(sets ...map[string]string) string {
 func apply(e *cli.Env, g *grammar, t *state.Tree, config string, jobs []*job) error {
 	var launch []*job
 	code := exit.OK
+	rolling := false
 	for _, j := range jobs {
 		j.verb = "started"
 		r, err := t.Load(j.spec.Name)
@@ -133,10 +134,21 @@ func apply(e *cli.Env, g *grammar, t *state.Tree, config string, jobs []*job) er
 			continue
 		}
 		j.record = r.Meta
+		j.verb = "restarted"
+		if g.Reload && j.spec.Instance < 0 && r.Status != state.Unsupervised {
+			// Beside the running one: the record and environment first,
+			// then the supervisor starts the new run from them.
+			if err := reloadApp(e, t, j, r.Meta); err != nil {
+				e.Report(err)
+				code = max(code, exit.Code(err))
+			}
+			continue
+		}
 		if g.Reload {
+			// Instances, one at a time, each waited for (launchAll starts
+			// them in order).
 			j.verb = "reloaded"
-		} else {
-			j.verb = "restarted"
+			rolling = true
 		}
 		if _, err := stop.Stop(t, j.spec.Name, stop.Options{}); err != nil {
 			e.Report(err)
@@ -152,6 +164,9 @@ func apply(e *cli.Env, g *grammar, t *state.Tree, config string, jobs []*job) er
 		}
 	}
 	if len(launch) > 0 {
+		if rolling && !g.Wait.On {
+			g.Wait = waitFlag{On: true, Timeout: DefaultWait}
+		}
 		if err := launchAll(e, g, t, launch); err != nil {
 			if code == exit.OK {
 				return err
@@ -164,6 +179,22 @@ func apply(e *cli.Env, g *grammar, t *state.Tree, config string, jobs []*job) er
 		return cli.Silent(code)
 	}
 	return nil
+}
+
+// reloadApp writes an app's new record and environment, then has its
+// supervisor reload it from them.
+func reloadApp(e *cli.Env, t *state.Tree, j *job, record *meta.Meta) error {
+	env, err := j.environ(t)
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFile(t.Env(j.spec.Name), envfile.Format(env)); err != nil {
+		return err
+	}
+	if err := t.EditMeta(j.spec.Name, func(m *meta.Meta) error { j.spec.Apply(m); return nil }); err != nil {
+		return err
+	}
+	return reloadOne(e, t, j.spec.Name, DefaultWait)
 }
 
 // sameSpec reports whether two records run the same program the same way:
@@ -290,6 +321,12 @@ func appJobs(g *grammar, a spec.App, base []string) ([]*job, error) {
 		return nil, exit.With(exit.DataErr, err)
 	}
 	s.Port = p
+	if a.Listen {
+		if p == port.None {
+			return nil, exit.Errorf(exit.DataErr, "listen: true needs a PORT to bind")
+		}
+		s.Listen = true
+	}
 	s.Name = a.Name
 	if s.Name == "" {
 		s.Name = names.Join(names.Base(a.Script), p)
