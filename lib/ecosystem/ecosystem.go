@@ -78,6 +78,7 @@ type App struct {
 	ClusterMode     bool              // exec_mode cluster/cluster_mode: run as separate processes all the same
 	Time            *bool             // "time"; nil: not set
 	LogDateFormat   string            // log_date_format
+	Listen          bool              // listen: tpm's own field, the supervisor binds the PORT
 }
 
 // Label names the app in messages: app "NAME", or apps[i] when it has no name.
