@@ -79,6 +79,7 @@ type App struct {
 	Time            *bool             // "time"; nil: not set
 	LogDateFormat   string            // log_date_format
 	Listen          bool              // listen: tpm's own field, the supervisor binds the PORT
+	Policy          map[string]string // the policy fields, as record keys (lib/spec, policy.go)
 }
 
 // Label names the app in messages: app "NAME", or apps[i] when it has no name.

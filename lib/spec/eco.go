@@ -60,6 +60,7 @@ type App struct {
 	StopExitCodes   []int             `json:"stop_exit_codes,omitempty"`
 	KillTimeout     string            `json:"kill_timeout,omitempty"`
 	Listen          bool              `json:"listen,omitempty"` // tpm's: the supervisor binds the PORT (tpm-start --listen)
+	Policy          map[string]string `json:"policy,omitempty"` // record keys of the policies (policy.go)
 	Signal          string            `json:"kill_signal,omitempty"`
 	ClusterMode     bool              `json:"cluster_mode,omitempty"`
 }

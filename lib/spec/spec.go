@@ -61,6 +61,8 @@ type Spec struct {
 	// run (systemd's socket activation protocol).
 	Listen bool
 
+	Policy // memory, schedule, watch, health, readiness, order, hook
+
 	Restart       string
 	MaxRestarts   int
 	MinUptime     time.Duration
@@ -89,6 +91,7 @@ func New() *Spec {
 		LogMaxSize:  DefaultLogMaxSize,
 		LogKeep:     DefaultLogKeep,
 		Timestamps:  true,
+		Policy:      Policy{WatchDelay: DefaultWatchDelay, HealthEvery: DefaultHealthEvery, HealthFails: DefaultHealthFails},
 	}
 }
 
@@ -119,7 +122,9 @@ const (
 // and those a restart from the record rewrites.
 var Keys = []string{KeyArgs, KeyInterpreter, KeyInterpArgs, KeyInstance, KeyRestart, KeyMaxRestarts,
 	KeyMinUptime, KeyRestartDelay, KeyBackoff, KeyStopExitCodes, KeyKillTimeout, KeySignal,
-	KeyLogMaxSize, KeyLogKeep, KeyTimestamps, KeyConfig, KeyConfigEnv, KeyListen}
+	KeyLogMaxSize, KeyLogKeep, KeyTimestamps, KeyConfig, KeyConfigEnv, KeyListen,
+	KeyMaxMemory, KeyCronRestart, KeyWatch, KeyWatchIgnore, KeyWatchDelay, KeyHealthHTTP, KeyHealthCmd,
+	KeyHealthEvery, KeyHealthFails, KeyWaitLog, KeyDependsOn, KeyOnEvent}
 
 // Meta returns the record of s as a new meta line: pid and start_time are 0
 // until the supervisor fills them in.
@@ -195,6 +200,7 @@ func (s *Spec) Apply(m *meta.Meta) {
 	} else {
 		m.Set(KeyTimestamps, "no")
 	}
+	applyPolicy(&s.Policy, m)
 }
 
 // FromMeta reads a Spec back from a record. Missing settings take their
@@ -287,6 +293,9 @@ func FromMeta(name string, m *meta.Meta) (*Spec, error) {
 		}
 	}
 	s.Timestamps = m.Value(KeyTimestamps) != "no"
+	if err := readPolicy(m, &s.Policy); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

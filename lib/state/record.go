@@ -162,6 +162,11 @@ func derive(recorded string, progAlive, supAlive, pidFile bool) string {
 			return recorded
 		case Restarting, Stopping, Stopped, Exited, Errored:
 			return recorded
+		case Unhealthy:
+			if progAlive {
+				return Unhealthy
+			}
+			return Restarting
 		}
 		if progAlive {
 			return Online

@@ -19,6 +19,8 @@ func TestDerive(t *testing.T) {
 		{"supervisor recording the end", Exited, false, true, false, Exited},
 		{"no state recorded, program alive", "", true, true, true, Online},
 		{"no state recorded, starting", "", false, true, true, Launching},
+		{"failing its health check", Unhealthy, true, true, true, Unhealthy},
+		{"unhealthy, ended, being restarted", Unhealthy, false, true, true, Restarting},
 		{"supervisor killed, program runs", Online, true, false, true, Unsupervised},
 		{"bash TPM record, program runs", "", true, false, true, Unsupervised},
 		{"both gone, pid file left", Online, false, false, true, Stale},

@@ -98,6 +98,7 @@ func (s *sup) takeOver() error {
 		}
 		ch <- nil
 	}(s.pid, s.token, s.exitCh)
+	s.startWatchers()
 	return nil
 }
 

@@ -111,7 +111,12 @@ func (s *sup) stopSignal(name string) syscall.Signal {
 // the restart policy. It returns the delay before the next start, or
 // again=false when the program stays down.
 func (s *sup) ended_(err error) (time.Duration, bool) {
-	o := s.reap(s.stopSignal(""), s.spec.KillTimeout)
+	s.stopWatchers()
+	return s.afterEnd(s.reap(s.stopSignal(""), s.spec.KillTimeout))
+}
+
+// afterEnd records how a run ended and applies the restart policy.
+func (s *sup) afterEnd(o outcome) (time.Duration, bool) {
 	if !s.wantRestart(o) {
 		if o.sig != 0 && o.clean() && s.takenDown(100*time.Millisecond) {
 			// Killed by the same shutdown that is taking us down.
@@ -163,7 +168,10 @@ func (s *sup) wantRestart(o outcome) bool {
 // row. The window moves with each start: a program that runs for a day and
 // then starts failing at once is caught like one that fails from the start.
 func (s *sup) scheduleRestart(o outcome) (time.Duration, bool) {
-	if o.uptime >= s.spec.MinUptime {
+	// A run that lasted counts as no failure; nor does a clean quick end
+	// that is the program's way (a job started again by a fixed delay at
+	// least as long as the minimum uptime, or by a schedule).
+	if o.uptime >= s.spec.MinUptime || o.clean() && (s.spec.CronRestart != "" || s.spec.RestartDelay > 0 && s.spec.RestartDelay >= s.spec.MinUptime) {
 		s.quick = 0
 	} else {
 		s.quick++
@@ -186,7 +194,9 @@ func (s *sup) failedStart(err error) (time.Duration, bool) {
 	s.quick++
 	if s.quick > s.spec.MaxRestarts {
 		s.event(events.Errored, "restarts", strconv.Itoa(s.restarts), "why", err.Error())
-		s.drainLogs()
+		if !s.waiting() {
+			s.drainLogs()
+		}
 		s.editMeta(func(m *meta.Meta) {
 			m.Set(state.KeyState, state.Errored)
 			m.Set(keyError, err.Error())
@@ -222,7 +232,7 @@ func (s *sup) delay() time.Duration {
 // record writes the outcome of a run and the new state. Unless keepPid, a
 // state in which the program is no longer meant to run removes the pid file.
 func (s *sup) record(o outcome, st string, removePid bool) {
-	if st != state.Restarting {
+	if st != state.Restarting && !s.waiting() {
 		s.drainLogs() // final: the whole output is in the log before the record says so
 	}
 	if removePid {
@@ -261,6 +271,7 @@ func (s *sup) stop(r request, removePid bool) {
 	if r.timeout >= 0 {
 		grace = r.timeout
 	}
+	s.stopWatchers()
 	if s.ended {
 		// Between two runs: nothing runs, nothing to signal.
 		s.drainLogs()

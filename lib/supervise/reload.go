@@ -105,9 +105,11 @@ func (s *sup) reload(r request) {
 		return
 	}
 	// Ready: the current run goes, with its own signal and grace.
+	s.stopWatchers()
 	o := s.terminate(s.stopSignal(""), s.spec.KillTimeout, nil)
 	_ = o
 	s.use(next)
+	s.startWatchers()
 	s.launching = false
 	s.writePid(true)
 	s.editMeta(func(m *meta.Meta) {

@@ -125,7 +125,9 @@ type sup struct {
 
 	quick     int // failures in a row, each within MinUptime of its start
 	restarts  int
-	launching bool   // the run is not yet recorded online
+	launching bool         // the run is not yet recorded online
+	verdicts  chan verdict // from the policies' watchers (policy.go)
+	running   []watcher
 	badPolicy string // why the record's policy was last refused
 
 	// Records that could not be written (a full disk), for catchUp.
@@ -200,10 +202,11 @@ func report(status *os.File, err error) {
 // own identity, the pipes for the program's output.
 func prepare() (*sup, error) {
 	s := &sup{
-		hold:    onlineAfter,
-		ctlCh:   make(chan request, 4),
-		sigCh:   make(chan os.Signal, 4),
-		ctlLeft: make(chan []byte, 1),
+		hold:     onlineAfter,
+		ctlCh:    make(chan request, 4),
+		sigCh:    make(chan os.Signal, 4),
+		ctlLeft:  make(chan []byte, 1),
+		verdicts: make(chan verdict, 1),
 	}
 	signal.Notify(s.sigCh, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	var err error
@@ -441,6 +444,15 @@ func (s *sup) run() int {
 // to count as online.
 func (s *sup) loop(online <-chan time.Time) int {
 	var backoff, retry <-chan time.Time
+	cron := s.cronNext()
+	startNow := make(chan time.Time, 1)
+	now := func() <-chan time.Time {
+		select {
+		case startNow <- time.Now():
+		default:
+		}
+		return startNow
+	}
 	for {
 		if retry == nil && (s.pidBehind || len(s.behind) > 0) {
 			retry = time.After(catchUpEvery)
@@ -454,17 +466,53 @@ func (s *sup) loop(online <-chan time.Time) int {
 			s.reloadPolicy()
 			delay, again := s.ended_(err)
 			if !again {
+				if s.waiting() {
+					continue // the schedule starts it again
+				}
 				s.shutdown()
 				return 0
 			}
 			backoff = time.After(delay)
 			settle()
+		case v := <-s.verdicts:
+			if s.ended || v.pid != s.pid {
+				continue // about a run that has ended meanwhile
+			}
+			online = nil
+			delay, again := s.replace(v)
+			switch {
+			case !again && s.waiting():
+			case !again:
+				s.shutdown()
+				return 0
+			case delay == 0:
+				backoff = now()
+			default:
+				backoff = time.After(delay)
+			}
+		case <-cron:
+			cron = s.cronNext()
+			switch {
+			case !s.ended:
+				online = nil
+				if delay, again := s.replace(verdict{kind: events.Cron, kv: []string{"schedule", s.spec.CronRestart}, pid: s.pid}); again && delay == 0 {
+					backoff = now()
+				}
+			case backoff == nil:
+				// Ended (the nightly job): start it again.
+				s.event(events.Cron, "schedule", s.spec.CronRestart)
+				s.quick = 0
+				backoff = now()
+			}
 		case <-backoff:
 			backoff = nil
 			if err := s.start(false); err != nil {
 				s.note(err)
 				delay, again := s.failedStart(err)
 				if !again {
+					if s.waiting() {
+						continue
+					}
 					s.shutdown()
 					return 0
 				}
@@ -558,6 +606,7 @@ func (s *sup) start(first bool) error {
 	// with killNow, and the watcher must never report a reaped PID.
 	s.exitCh = make(chan error, 1)
 	go func(pid int, ch chan<- error) { ch <- waitExited(pid) }(s.pid, s.exitCh)
+	s.startWatchers()
 	return nil
 }
 

@@ -298,7 +298,7 @@ func resumed(data string) int {
 	}
 	s := &sup{
 		tree: &state.Tree{Root: st.Tree}, name: st.Name, hold: onlineAfter,
-		ctlCh: make(chan request, 4), sigCh: make(chan os.Signal, 4), ctlLeft: make(chan []byte, 1),
+		ctlCh: make(chan request, 4), sigCh: make(chan os.Signal, 4), ctlLeft: make(chan []byte, 1), verdicts: make(chan verdict, 1),
 		lock: file(st.Lock, "lock", false), null: file(st.Null, os.DevNull, false), ctl: file(st.Ctl, "ctl", true),
 		outR: file(st.OutR, "out", true), errR: file(st.ErrR, "err", true),
 		outW: file(st.OutW, "out", false), errW: file(st.ErrW, "err", false),
@@ -346,6 +346,7 @@ func resumed(data string) int {
 	s.editMeta(func(m *meta.Meta) { m.Set(state.KeySupVersion, Version()) })
 	s.event(events.Upgrade, "from", st.From, "to", Version(), "pid", fmt.Sprint(s.pid))
 	answer(st.Reply, "ok "+Version())
+	s.startWatchers()
 	var online <-chan time.Time
 	if st.Launched {
 		online = time.After(onlineAfter)

@@ -86,6 +86,6 @@ func wire(a ecosystem.App) spec.App {
 		IncrementVar: a.IncrementVar, Autorestart: a.Autorestart, MaxRestarts: a.MaxRestarts,
 		MinUptime: dur(a.MinUptime), RestartDelay: dur(a.RestartDelay), ExpBackoff: dur(a.ExpBackoff),
 		StopExitCodes: a.StopExitCodes, KillTimeout: dur(a.KillTimeout), Signal: a.Signal, ClusterMode: a.ClusterMode,
-		Listen: a.Listen,
+		Listen: a.Listen, Policy: a.Policy,
 	}
 }

@@ -337,6 +337,9 @@ func appJobs(g *grammar, a spec.App, base []string) ([]*job, error) {
 	if err := policy(s, a); err != nil {
 		return nil, exit.With(exit.DataErr, err)
 	}
+	if err := appPolicy(s, a.Policy); err != nil {
+		return nil, exit.With(exit.DataErr, err)
+	}
 	if err := g.settings(s); err != nil {
 		return nil, err
 	}
@@ -405,5 +408,23 @@ func policy(s *spec.Spec, a spec.App) error {
 	if a.Signal != "" {
 		s.Signal = a.Signal
 	}
+	return nil
+}
+
+// appPolicy applies an app's policy fields, checked as a record's are.
+func appPolicy(s *spec.Spec, fields map[string]string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	m := &meta.Meta{}
+	s.Apply(m)
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		m.Set(k, fields[k])
+	}
+	n, err := spec.FromMeta(s.Name, m)
+	if err != nil {
+		return err
+	}
+	s.Policy = n.Policy
 	return nil
 }

@@ -55,31 +55,43 @@ func (w *waitFlag) Decode(ctx *kong.DecodeContext) error {
 func (w *waitFlag) IsBool() bool { return true }
 
 type grammar struct {
-	Name         *string  `help:"Name base instead of the script's basename (the name is NAME-PORT)."` // nil when not given: --name '' is refused, not ignored
-	Port         string   `placeholder:"N|auto|none" help:"The PORT: a number, auto (a free one), or none (the program listens on nothing)."`
-	Cwd          string   `placeholder:"DIR" help:"Working folder (default: the current one); a relative SCRIPT is found there."`
-	Instances    string   `placeholder:"N" help:"Start N instances NAME-0 ... NAME-(N-1) (max: one per CPU)."`
-	Restart      string   `placeholder:"POLICY" help:"Restart policy: no, on-failure (default) or always."`
-	MaxRestarts  string   `placeholder:"N" help:"Quick failures in a row before giving up (default 15)."`
-	MinUptime    string   `placeholder:"D" help:"A run this long resets the back-off (default 10s)."`
-	KillTimeout  string   `placeholder:"D" help:"Grace between the stop signal and KILL (default 3s)."`
-	LogMaxSize   string   `placeholder:"SIZE" help:"Rotate a log past this size, at least 1 byte (default 10M)."`
-	LogKeep      string   `placeholder:"N" help:"Rotated logs to keep (default 5)."`
-	NoTimestamps bool     `help:"Write log lines without the time stamp."`
-	Interpreter  string   `placeholder:"CMD" help:"Run the script with CMD (none: run it as it is)."`
-	Signal       string   `placeholder:"SIG" help:"First stop signal for this process (default TERM)."`
-	EnvFile      []string `placeholder:"FILE" help:"Add the KEY=VALUE lines of a dotenv FILE to the environment (repeatable)."`
-	UpdateEnv    bool     `help:"With NAME: start with the current environment instead of the saved one."`
-	Wait         waitFlag `placeholder:"TIMEOUT" help:"Return only when the program accepts TCP connections on its PORT (or, with no port, stays up 1s); default timeout 30s."`
-	Env          string   `placeholder:"ENVNAME" help:"Ecosystem files: merge env_ENVNAME over env."`
-	Only         string   `placeholder:"A,B" help:"Ecosystem files: start only these apps."`
-	Stale        bool     `help:"Start again every stale process (for @reboot in a crontab)."`
-	Foreground   bool     `help:"Stay in the foreground (a container's CMD): stream the apps' lines with a NAME prefix, stop them on TERM or INT, end when all have ended, with the worst exit code."`
-	ExitOnError  bool     `help:"With --foreground: end (stopping the others) as soon as one app fails for good."`
-	Listen       bool     `help:"Bind the PORT in the supervisor and hand the socket to the program as fd 3 (systemd's LISTEN_FDS protocol): it stays open across restarts and reloads."`
-	Prune        bool     `help:"Ecosystem files: stop and forget the processes that came from this file and are no longer in it."`
-	Reload       bool     `help:"Ecosystem files: reload (no moment without a listener) the running apps that changed, instead of restarting them."`
-	Target       []string `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
+	Name         *string   `help:"Name base instead of the script's basename (the name is NAME-PORT)."` // nil when not given: --name '' is refused, not ignored
+	Port         string    `placeholder:"N|auto|none" help:"The PORT: a number, auto (a free one), or none (the program listens on nothing)."`
+	Cwd          string    `placeholder:"DIR" help:"Working folder (default: the current one); a relative SCRIPT is found there."`
+	Instances    string    `placeholder:"N" help:"Start N instances NAME-0 ... NAME-(N-1) (max: one per CPU)."`
+	Restart      string    `placeholder:"POLICY" help:"Restart policy: no, on-failure (default) or always."`
+	MaxRestarts  string    `placeholder:"N" help:"Quick failures in a row before giving up (default 15)."`
+	MinUptime    string    `placeholder:"D" help:"A run this long resets the back-off (default 10s)."`
+	KillTimeout  string    `placeholder:"D" help:"Grace between the stop signal and KILL (default 3s)."`
+	RestartDelay string    `placeholder:"D" help:"A fixed delay before each restart, instead of the back-off."`
+	MaxMemory    string    `placeholder:"SIZE" help:"Restart the program when its process group uses more memory than SIZE (300M)."`
+	CronRestart  string    `placeholder:"EXPR" help:"Restart (or start again, once ended) at these times: five-field cron, or @daily, @hourly, @every 10m."`
+	Watch        watchFlag `placeholder:"PATHS" help:"Restart when a file changes under PATHS (comma-separated; bare: the working folder)."`
+	WatchIgnore  string    `placeholder:"GLOBS" help:"With --watch: also ignore these (comma-separated; .git, node_modules and dot-files always are)."`
+	WatchDelay   string    `placeholder:"D" help:"With --watch: wait this long after the last change (default 1s)."`
+	HealthHTTP   string    `placeholder:"PATH" help:"Health check: GET http://127.0.0.1:PORT/PATH, 2xx or 3xx is healthy."`
+	HealthCmd    string    `placeholder:"CMD" help:"Health check: a shell command, exit 0 is healthy."`
+	HealthEvery  string    `placeholder:"D" help:"How often the health check runs (default 10s)."`
+	HealthFails  string    `placeholder:"N" help:"Failed checks in a row that make the program unhealthy and restart it (default 3)."`
+	WaitLog      string    `placeholder:"REGEX" help:"Ready (for --wait, reloads, start order) at the first output line matching REGEX."`
+	OnEvent      string    `placeholder:"CMD" help:"Run CMD (a shell command) on errored, exit, restart, memory, health and adopt events, with TPM_NAME, TPM_EVENT... set."`
+	LogMaxSize   string    `placeholder:"SIZE" help:"Rotate a log past this size, at least 1 byte (default 10M)."`
+	LogKeep      string    `placeholder:"N" help:"Rotated logs to keep (default 5)."`
+	NoTimestamps bool      `help:"Write log lines without the time stamp."`
+	Interpreter  string    `placeholder:"CMD" help:"Run the script with CMD (none: run it as it is)."`
+	Signal       string    `placeholder:"SIG" help:"First stop signal for this process (default TERM)."`
+	EnvFile      []string  `placeholder:"FILE" help:"Add the KEY=VALUE lines of a dotenv FILE to the environment (repeatable)."`
+	UpdateEnv    bool      `help:"With NAME: start with the current environment instead of the saved one."`
+	Wait         waitFlag  `placeholder:"TIMEOUT" help:"Return only when the program accepts TCP connections on its PORT (or, with no port, stays up 1s); default timeout 30s."`
+	Env          string    `placeholder:"ENVNAME" help:"Ecosystem files: merge env_ENVNAME over env."`
+	Only         string    `placeholder:"A,B" help:"Ecosystem files: start only these apps."`
+	Stale        bool      `help:"Start again every stale process (for @reboot in a crontab)."`
+	Foreground   bool      `help:"Stay in the foreground (a container's CMD): stream the apps' lines with a NAME prefix, stop them on TERM or INT, end when all have ended, with the worst exit code."`
+	ExitOnError  bool      `help:"With --foreground: end (stopping the others) as soon as one app fails for good."`
+	Listen       bool      `help:"Bind the PORT in the supervisor and hand the socket to the program as fd 3 (systemd's LISTEN_FDS protocol): it stays open across restarts and reloads."`
+	Prune        bool      `help:"Ecosystem files: stop and forget the processes that came from this file and are no longer in it."`
+	Reload       bool      `help:"Ecosystem files: reload (no moment without a listener) the running apps that changed, instead of restarting them."`
+	Target       []string  `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
 
 	verb    string    // tpm-restart: "restarted"
 	started []string  // the processes started (or left running), for --foreground
@@ -250,7 +262,14 @@ func (g *grammar) settings(s *spec.Spec) error {
 	count("log-keep", g.LogKeep, &s.LogKeep)
 	dur("min-uptime", g.MinUptime, &s.MinUptime)
 	dur("kill-timeout", g.KillTimeout, &s.KillTimeout)
+	dur("restart-delay", g.RestartDelay, &s.RestartDelay)
+	dur("watch-delay", g.WatchDelay, &s.WatchDelay)
+	dur("health-every", g.HealthEvery, &s.HealthEvery)
+	count("health-fails", g.HealthFails, &s.HealthFails)
 	if err != nil {
+		return err
+	}
+	if err := g.policy(s); err != nil {
 		return err
 	}
 	if g.LogMaxSize != "" {
