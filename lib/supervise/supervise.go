@@ -669,6 +669,7 @@ func (s *sup) event(kind string, kv ...string) {
 	if s.evLog != nil {
 		s.evLog.Write(events.Line(kind, kv...))
 	}
+	s.hook(kind, kv)
 }
 
 // runFields writes the facts of the current run into a meta line.
