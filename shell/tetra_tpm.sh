@@ -5,10 +5,11 @@
 #   |_| |_| |_|  |_|   Source it from ~/.bashrc or ~/.zshrc:  . /path/to/tetra_tpm.sh
 #
 # It defines tetra_tpm_start, tetra_tpm_stop, tetra_tpm_restart,
-# tetra_tpm_reload, tetra_tpm_upgrade, tetra_tpm_list (and tetra_tpm_ls), tetra_tpm_logs,
+# tetra_tpm_reload, tetra_tpm_upgrade, tetra_tpm_startup, tetra_tpm_export,
+# tetra_tpm_list (and tetra_tpm_ls), tetra_tpm_logs,
 # tetra_tpm_delete, tetra_tpm_clean, tetra_tpm_meta and tetra_tpm_ports, and a
 # `tpm` command that dispatches
-# `tpm start|stop|restart|reload|upgrade|ls|list|logs|delete|del|clean|meta|ports|help ...` to
+# `tpm start|stop|restart|reload|upgrade|startup|export|ls|list|logs|delete|del|clean|meta|ports|help ...` to
 # them, with completion of subcommands and process names in both shells. When a
 # `tpm` command or alias already exists (tmux's plugin manager is one), `tpm` is
 # left alone and only the tetra_tpm_* functions are defined.
@@ -44,6 +45,8 @@ tetra_tpm_meta() { _tetra_tpm_run meta "$@"; }
 tetra_tpm_restart() { _tetra_tpm_run restart "$@"; }
 tetra_tpm_upgrade() { _tetra_tpm_run upgrade "$@"; }
 tetra_tpm_reload() { _tetra_tpm_run reload "$@"; }
+tetra_tpm_startup() { _tetra_tpm_run startup "$@"; }
+tetra_tpm_export() { _tetra_tpm_run export "$@"; }
 
 # tetra_tpm_delete NAME|PATTERN...: stop, then remove every file of the
 # processes (meta, env, pid, logs).
@@ -73,6 +76,8 @@ usage: tpm COMMAND [ARGS...]
   restart NAME... | --all                     stop, then start again from the records (tpm-restart)
   reload NAME...                              replace programs with no moment without a listener (tpm-reload)
   upgrade [NAME...]                           move supervisors to the installed binary, in place (tpm-upgrade)
+  startup [--print | --remove]                start the stale processes at boot (tpm-startup)
+  export systemd|nomad NAME... | CONFIG       print systemd units or a Nomad job (tpm-export)
   ls, list [PATTERN...]                       list processes (tpm-ls)
   logs NAME... | --all                        print and follow logs (tpm-log)
   delete, del NAME...                         stop, then remove every file of them
@@ -97,6 +102,8 @@ _tetra_tpm_dispatch() {
 	restart) tetra_tpm_restart "${@:2}" ;;
 	upgrade) tetra_tpm_upgrade "${@:2}" ;;
 	reload) tetra_tpm_reload "${@:2}" ;;
+	startup) tetra_tpm_startup "${@:2}" ;;
+	export) tetra_tpm_export "${@:2}" ;;
 	ls | list) tetra_tpm_list "${@:2}" ;;
 	logs | log) tetra_tpm_logs "${@:2}" ;;
 	delete | del) tetra_tpm_delete "${@:2}" ;;
@@ -122,7 +129,7 @@ _tetra_tpm_candidates() {
 	case ${1:-} in
 	tpm)
 		if [ "$_tpm_cword" -le 1 ]; then
-			printf '%s\n' start stop restart reload upgrade ls list logs delete del clean meta ports help
+			printf '%s\n' start stop restart reload upgrade ls list logs delete del clean meta ports startup export help
 			return 0
 		fi
 		_tpm_sub=${2:-}
@@ -131,6 +138,16 @@ _tetra_tpm_candidates() {
 	*) return 0 ;;
 	esac
 	case $_tpm_sub in
+	export)
+		# The engine first (word 2 of tpm export, word 1 of tetra_tpm_export).
+		local _tpm_first=1
+		[ "${1:-}" = tpm ] && _tpm_first=2
+		if [ "$_tpm_cword" -le "$_tpm_first" ]; then
+			printf '%s\n' systemd nomad
+		else
+			_tetra_tpm_run ls -q 2>/dev/null
+		fi
+		;;
 	stop | restart | reload | upgrade | logs | log | delete | del | clean | meta | ls | list | ports | start)
 		_tetra_tpm_run ls -q 2>/dev/null
 		;;
@@ -166,7 +183,7 @@ if [ -n "${ZSH_VERSION:-}" ]; then
 		(( $+functions[compdef] )) || return 0
 		local _tpm_fn
 		for _tpm_fn in tetra_tpm_start tetra_tpm_stop tetra_tpm_restart tetra_tpm_reload tetra_tpm_upgrade tetra_tpm_list tetra_tpm_ls \
-			tetra_tpm_logs tetra_tpm_delete tetra_tpm_clean tetra_tpm_meta tetra_tpm_ports; do
+			tetra_tpm_export tetra_tpm_logs tetra_tpm_delete tetra_tpm_clean tetra_tpm_meta tetra_tpm_ports; do
 			compdef _tetra_tpm_zsh_complete "$_tpm_fn"
 		done
 		if [ "$(whence -w tpm 2>/dev/null || true)" = "tpm: function" ]; then
@@ -229,7 +246,7 @@ if [ -n "${ZSH_VERSION:-}" ]; then
 		precmd_functions+=(_tetra_tpm_zsh_register)
 	fi
 elif command -v complete >/dev/null 2>&1; then
-	complete -F _tetra_tpm_bash_complete tetra_tpm_start tetra_tpm_stop tetra_tpm_restart tetra_tpm_reload tetra_tpm_upgrade tetra_tpm_list \
+	complete -F _tetra_tpm_bash_complete tetra_tpm_start tetra_tpm_stop tetra_tpm_restart tetra_tpm_reload tetra_tpm_upgrade tetra_tpm_list tetra_tpm_export \
 		tetra_tpm_ls tetra_tpm_logs tetra_tpm_delete tetra_tpm_clean tetra_tpm_meta tetra_tpm_ports
 	if [ "$(type -t tpm 2>/dev/null || true)" = function ]; then
 		case $(declare -f tpm) in
