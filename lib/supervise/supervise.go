@@ -37,7 +37,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -74,12 +73,6 @@ const settleAbove = 1 << 20
 
 // onlineAfter is how long a program must run to count as online.
 const onlineAfter = time.Second
-
-// Meta fields the supervisor owns; they describe the current run.
-var runtimeKeys = []string{
-	"pid", "start_time", state.KeyToken, state.KeySupPid, state.KeySupToken, state.KeySupVersion, state.KeyState,
-	state.KeyRestarts, state.KeyExitCode, state.KeyExitSig, state.KeyExitTime, keyError,
-}
 
 // keyError holds why the program could not be started.
 const keyError = "error"
@@ -755,19 +748,13 @@ func (s *sup) writeFirst(set func(*meta.Meta)) error {
 	m := s.first.Clone()
 	if old, err := s.tree.ReadMeta(s.name); err == nil {
 		for _, f := range old.Fields {
-			if _, ok := m.Get(f.Key); !ok && !slices.Contains(runtimeKeys, f.Key) && !ownedBySpec(f.Key) {
+			if _, ok := m.Get(f.Key); !ok && spec.OwnerOf(f.Key) == "" {
 				m.Set(f.Key, f.Value)
 			}
 		}
 	}
 	set(m)
 	return s.tree.WriteMeta(s.name, m)
-}
-
-// ownedBySpec reports whether a key is one the spec writes (and may have
-// dropped on purpose, such as args for a program that now has none).
-func ownedBySpec(k string) bool {
-	return slices.Contains([]string{"script", "port", "type", "cwd", "node_env"}, k) || slices.Contains(spec.Keys, k)
 }
 
 // killNow kills a program the supervisor cannot record, and reaps it.
