@@ -6,10 +6,11 @@
 #
 # It defines tetra_tpm_start, tetra_tpm_stop, tetra_tpm_restart,
 # tetra_tpm_reload, tetra_tpm_upgrade, tetra_tpm_startup, tetra_tpm_export,
+# tetra_tpm_serve,
 # tetra_tpm_list (and tetra_tpm_ls), tetra_tpm_logs,
 # tetra_tpm_delete, tetra_tpm_clean, tetra_tpm_meta and tetra_tpm_ports, and a
 # `tpm` command that dispatches
-# `tpm start|stop|restart|reload|upgrade|startup|export|ls|list|logs|delete|del|clean|meta|ports|help ...` to
+# `tpm start|stop|restart|reload|upgrade|startup|export|serve|ls|list|logs|delete|del|clean|meta|ports|help ...` to
 # them, with completion of subcommands and process names in both shells. When a
 # `tpm` command or alias already exists (tmux's plugin manager is one), `tpm` is
 # left alone and only the tetra_tpm_* functions are defined.
@@ -47,6 +48,7 @@ tetra_tpm_upgrade() { _tetra_tpm_run upgrade "$@"; }
 tetra_tpm_reload() { _tetra_tpm_run reload "$@"; }
 tetra_tpm_startup() { _tetra_tpm_run startup "$@"; }
 tetra_tpm_export() { _tetra_tpm_run export "$@"; }
+tetra_tpm_serve() { _tetra_tpm_run serve "$@"; }
 
 # tetra_tpm_delete NAME|PATTERN...: stop, then remove every file of the
 # processes (meta, env, pid, logs).
@@ -78,6 +80,7 @@ usage: tpm COMMAND [ARGS...]
   upgrade [NAME...]                           move supervisors to the installed binary, in place (tpm-upgrade)
   startup [--print | --remove]                start the stale processes at boot (tpm-startup)
   export systemd|nomad NAME... | CONFIG       print systemd units or a Nomad job (tpm-export)
+  serve [--listen ADDR]                       serve the API, metrics and a web page (tpm-serve)
   ls, list [PATTERN...]                       list processes (tpm-ls)
   logs NAME... | --all                        print and follow logs (tpm-log)
   delete, del NAME...                         stop, then remove every file of them
@@ -104,6 +107,7 @@ _tetra_tpm_dispatch() {
 	reload) tetra_tpm_reload "${@:2}" ;;
 	startup) tetra_tpm_startup "${@:2}" ;;
 	export) tetra_tpm_export "${@:2}" ;;
+	serve) tetra_tpm_serve "${@:2}" ;;
 	ls | list) tetra_tpm_list "${@:2}" ;;
 	logs | log) tetra_tpm_logs "${@:2}" ;;
 	delete | del) tetra_tpm_delete "${@:2}" ;;
@@ -129,7 +133,7 @@ _tetra_tpm_candidates() {
 	case ${1:-} in
 	tpm)
 		if [ "$_tpm_cword" -le 1 ]; then
-			printf '%s\n' start stop restart reload upgrade ls list logs delete del clean meta ports startup export help
+			printf '%s\n' start stop restart reload upgrade ls list logs delete del clean meta ports startup export serve help
 			return 0
 		fi
 		_tpm_sub=${2:-}

@@ -368,13 +368,17 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, pid int, status *spare.S
 		}
 		return nil
 	}
+	// With --listen the supervisor's socket accepts connections into its
+	// queue from the start: only the program's staying up tells.
+	byPort := s.Port > 0 && !s.Listen
+	if !byPort {
+		// Staying up a second is the test: a shorter timeout could only fail.
+		timeout = max(timeout, time.Second+time.Second/2)
+	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	var tick <-chan time.Time
 	var up <-chan time.Time
-	// With --listen the supervisor's socket accepts connections into its
-	// queue from the start: only the program's staying up tells.
-	byPort := s.Port > 0 && !s.Listen
 	if byPort {
 		ticker := time.NewTicker(20 * time.Millisecond)
 		defer ticker.Stop()
@@ -395,6 +399,9 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, pid int, status *spare.S
 			return failWait(e, t, s.Name, fmt.Sprintf("%s: %s %s", s.Name, how, what))
 		case <-deadline.C:
 			t.Request(s.Name, "ready")
+			if !byPort {
+				return failWait(e, t, s.Name, fmt.Sprintf("%s: not ready after %v", s.Name, timeout))
+			}
 			return failWait(e, t, s.Name, fmt.Sprintf("%s: not accepting connections on port %d after %v", s.Name, s.Port, timeout))
 		case <-up:
 			return ready()
