@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	go run ./bench [-runs N] [-idle D] [-lines N] [-flaps N] [-only LIST] [-with-pm2]
+//	go run ./bench [-runs N] [-idle D] [-lines N] [-flaps N] [-clients N] [-only LIST] [-with-pm2]
 //
 // It builds the binaries into a temporary folder, uses a TETRA_DIR of its
 // own, and stops everything it started. Every figure is a median of -runs
@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -31,8 +32,9 @@ var (
 	idle    = flag.Duration("idle", time.Minute, "how long to watch quiet supervisors for CPU use")
 	lines   = flag.Int("lines", 1000000, "lines for the logging measure")
 	flaps   = flag.Int("flaps", 300, "restarts of the flapping program before its supervisor's memory is read")
-	only    = flag.String("only", "", "comma-separated measures to run: start,ls,stop,log,mem,survive,upgrade,flap,pm2 (default all)")
-	withPM2 = flag.Bool("with-pm2", false, "also measure PM2 (installed with npm into bench/.pm2, which git ignores); with survive, PM2 after kill -9 of its daemon")
+	clients = flag.Int("clients", 2, "clients asking the web servers of the reload measure, each as fast as it goes")
+	only    = flag.String("only", "", "comma-separated measures to run: start,ls,stop,log,mem,survive,upgrade,flap,reload,restart,apply,serve,pm2 (default all)")
+	withPM2 = flag.Bool("with-pm2", false, "also measure PM2 (installed with npm into bench/.pm2, which git ignores); with survive, PM2 after kill -9 of its daemon; with reload, restart and apply, pm2 reload, restart and start FILE")
 )
 
 // env is the benchmark's world: its binaries and its state tree.
@@ -54,6 +56,17 @@ func main() {
 		os.Exit(1)
 	}
 	defer e.cleanup()
+	// Interrupted, it still stops what it started: tpm's processes and the
+	// PM2s of the workflow measures.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "bench: interrupted: stopping what it started")
+		killPM2s()
+		e.cleanup()
+		os.Exit(130)
+	}()
 	var rows []row
 	want := func(m string) bool {
 		return *only == "" || slices.Contains(strings.Split(*only, ","), m)
@@ -65,6 +78,7 @@ func main() {
 	}{
 		{"start", benchStart}, {"ls", benchLs}, {"stop", benchStop}, {"log", benchLog}, {"mem", benchMem},
 		{"survive", benchSurvive}, {"upgrade", benchUpgrade}, {"flap", benchFlap},
+		{"reload", benchReload}, {"restart", benchRestart}, {"apply", benchApply}, {"serve", benchServe},
 	} {
 		if !want(m.name) {
 			continue
