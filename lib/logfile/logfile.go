@@ -45,6 +45,10 @@ type Options struct {
 	Keep int
 	// Stamps prefixes each line with the local time.
 	Stamps bool
+	// Lost, when set, is told of each loss notice written: how many bytes
+	// the notice says were lost, and why. It runs with the writer locked,
+	// and must not write to this writer.
+	Lost func(n int64, reason string)
 }
 
 // StampLen is the length of a line's time stamp, blank included.
@@ -367,6 +371,9 @@ func (w *Writer) writeNotice() bool {
 	if _, err := w.write(w.ownLine(msg)); err != nil {
 		// Nothing of the notice counts as lost output; the count stands.
 		return false
+	}
+	if w.opt.Lost != nil {
+		w.opt.Lost(w.lost, w.lostReason)
 	}
 	w.lost = 0
 	return true

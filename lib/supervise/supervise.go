@@ -279,11 +279,18 @@ func (s *sup) setup() error {
 
 func (s *sup) openLogs() error {
 	opt := logfile.Options{MaxSize: s.spec.LogMaxSize, Keep: s.spec.LogKeep, Stamps: s.spec.Timestamps}
+	lost := func(stream string) func(int64, string) {
+		return func(n int64, reason string) {
+			s.event(events.Lost, "stream", stream, "bytes", strconv.FormatInt(n, 10), "reason", reason)
+		}
+	}
 	var err error
-	if s.outLog, err = logfile.Open(s.tree.Out(s.name), opt); err != nil {
+	out, errOpt := opt, opt
+	out.Lost, errOpt.Lost = lost("out"), lost("err")
+	if s.outLog, err = logfile.Open(s.tree.Out(s.name), out); err != nil {
 		return err
 	}
-	if s.errLog, err = logfile.Open(s.tree.Err(s.name), opt); err != nil {
+	if s.errLog, err = logfile.Open(s.tree.Err(s.name), errOpt); err != nil {
 		return err
 	}
 	if s.evLog, err = logfile.Open(s.tree.Events(s.name), opt); err != nil {
