@@ -29,7 +29,7 @@ type Key struct {
 // Table lists every key tpm writes, required fields first.
 var Table = []Key{
 	{"script", OwnerSpec, "the script or command, absolute"},
-	{"pid", OwnerSupervisor, "the program's PID; 0 once it is not running (never 1)"},
+	{"pid", OwnerSupervisor, "the program's PID (the last one once it has ended; never 1)"},
 	{"port", OwnerSpec, "the PORT, 0 for none"},
 	{"start_time", OwnerSupervisor, "when the program started (Unix seconds)"},
 	{"type", OwnerSpec, "cli or ecosystem"},
