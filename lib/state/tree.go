@@ -269,8 +269,14 @@ var ErrNoProcess = errors.New("no such process")
 
 // NoProcess returns the error for an unknown name.
 func NoProcess(name string) error {
-	return exit.With(exit.NoInput, fmt.Errorf("no process named %q: %w", name, ErrNoProcess))
+	return exit.With(exit.NoInput, noProcess(name))
 }
+
+// noProcess says "no process named NAME" once, and is ErrNoProcess.
+type noProcess string
+
+func (n noProcess) Error() string        { return fmt.Sprintf("no process named %q", string(n)) }
+func (n noProcess) Is(target error) bool { return target == ErrNoProcess }
 
 // ReadMeta reads and parses NAME.meta. A missing file is ErrNoProcess (66),
 // an unreadable one a permission error (77), and one that is not a regular
