@@ -157,6 +157,7 @@ func (s *Server) run(verb, name string, o options) ([]string, error) {
 	defer os.Remove(dir)
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TPM_HOSTS=") // this machine's process, whatever hosts the user's shell names
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

@@ -56,6 +56,8 @@ type grammar struct {
 	Prefix   bool     `help:"The NAME | prefix even for one process (tpm-start --foreground uses it)."`
 	Until    bool     `name:"until-stopped" help:"With -f: end once none of the processes runs any more (and every line of theirs is shown)."`
 	Targets  []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes: names or shell globs ('api-*')."`
+
+	cli.HostFlag `embed:""` // --host: logcmd/host.go
 }
 
 const description = `Print the logs of processes: the last lines of stdout and stderr, and the
@@ -84,6 +86,9 @@ func Main(e *cli.Env) int {
 var errClosed = errors.New("closed")
 
 func run(e *cli.Env, g *grammar) error {
+	if done, err := onHosts(e, g); done {
+		return err
+	}
 	if g.All == (len(g.Targets) > 0) {
 		return cli.WithHint(cli.Usagef("give NAMEs or --all"), "tpm-log NAME..., tpm-log 'api-*' or tpm-log --all")
 	}

@@ -27,6 +27,8 @@ type grammar struct {
 	JSON     bool     `help:"Print a JSON array: every meta field plus status, uptime, cpu, memory and the last lifecycle event."`
 	Status   []string `placeholder:"S" help:"Only processes with this status (online, launching, restarting, stopping, stopped, exited, errored, stale, unsupervised, unhealthy, invalid); a comma-separated list or repeated."`
 	Patterns []string `arg:"" optional:"" name:"PATTERN" help:"Names or shell globs ('api-*') to list; all when none."`
+
+	cli.HostFlag `embed:""` // --host: lscmd/host.go
 }
 
 const description = `List tpm's processes.
@@ -51,6 +53,9 @@ type row struct {
 }
 
 func run(e *cli.Env, g *grammar) error {
+	if done, err := onHosts(e, g); done {
+		return err
+	}
 	var statuses []string
 	for _, s := range g.Status {
 		for _, one := range strings.Split(s, ",") {

@@ -47,6 +47,7 @@ func foreground(e *cli.Env, g *grammar, t *state.Tree, startErr error) error {
 			since := g.began.Truncate(time.Second).Format(time.RFC3339)
 			args := append([]string{"-f", "--until-stopped", "-n", "all", "--since", since, "--prefix"}, f.args...)
 			c := exec.Command(bin, append(args, names...)...)
+			c.Env = append(os.Environ(), "TPM_HOSTS=") // this machine's logs, whatever the user's hosts
 			c.Stdout = f.out
 			c.Stderr = e.Stderr
 			if c.Start() == nil {

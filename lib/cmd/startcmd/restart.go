@@ -30,6 +30,8 @@ type restartGrammar struct {
 	Signal       string   `placeholder:"SIG" help:"Change the first stop signal."`
 	NoTimestamps bool     `help:"Write log lines without the time stamp from now on."`
 	Targets      []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes to restart: names or shell globs ('api-*')."`
+
+	cli.HostFlag `embed:""` // --host: startcmd/host.go
 }
 
 const restartDescription = `Restart processes: stop each (its whole process group, as tpm-stop), then start
@@ -54,6 +56,9 @@ func RestartMain(e *cli.Env) int {
 }
 
 func restart(e *cli.Env, rg *restartGrammar) error {
+	if done, err := onRestartHosts(e, rg); done {
+		return err
+	}
 	if rg.All == (len(rg.Targets) > 0) {
 		return cli.WithHint(cli.Usagef("give names or --all"), "tpm-restart NAME|PATTERN... or tpm-restart --all")
 	}

@@ -93,6 +93,8 @@ type grammar struct {
 	Reload       bool      `help:"Ecosystem files: reload (no moment without a listener) the running apps that changed, instead of restarting them."`
 	Target       []string  `arg:"" optional:"" passthrough:"partial" name:"SCRIPT|CONFIG|NAME" help:"A script or command and its arguments, an ecosystem file, or known process names."`
 
+	cli.HostFlag `embed:""` // --host: startcmd/host.go
+
 	verb    string    // tpm-restart: "restarted"
 	started []string  // the processes started (or left running), for --foreground
 	began   time.Time // when --foreground began: its followers show the lines since
@@ -123,6 +125,9 @@ func Main(e *cli.Env) int {
 	var g grammar
 	if _, code, done := e.Parse(&g, description); done {
 		return code
+	}
+	if done, err := onHosts(e, &g); done {
+		return e.Report(err)
 	}
 	// An ecosystem file takes no program arguments, so flags after it are
 	// ours, as PM2 users write them: tpm-start ecosystem.config.js --env

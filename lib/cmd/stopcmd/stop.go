@@ -24,6 +24,8 @@ type grammar struct {
 	Timeout string   `placeholder:"D" help:"Grace before KILL (default: the process's kill timeout, 3s); 0 kills at once."`
 	Signal  string   `placeholder:"SIG" help:"First signal (default: the process's own, TERM)."`
 	Targets []string `arg:"" optional:"" name:"NAME|PATTERN" help:"Processes to stop: names or shell globs ('api-*')."`
+
+	cli.HostFlag `embed:""` // --host: stopcmd/host.go
 }
 
 const description = `Stop processes: the first signal (TERM unless set otherwise) and CONT to the
@@ -42,6 +44,9 @@ func Main(e *cli.Env) int {
 }
 
 func run(e *cli.Env, g *grammar) error {
+	if done, err := onHosts(e, g); done {
+		return err
+	}
 	var o stop.Options
 	if g.Timeout != "" {
 		d, err := spec.ParseDuration(g.Timeout, time.Second)
