@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ func readApps(path, dir string, tree any, opt Options) ([]App, []string, error) 
 		}
 		seen[a.Name] = i
 	}
+	if err := checkOrder(apps); err != nil {
+		return nil, nil, exit.With(exit.DataErr, fmt.Errorf("%s: %w", path, err))
+	}
 
 	keep := make([]bool, len(apps))
 	if opt.Only == nil {
@@ -87,6 +91,11 @@ func readApps(path, dir string, tree any, opt Options) ([]App, []string, error) 
 		}
 		if a.ClusterMode {
 			warnings = append(warnings, a.Label()+": exec_mode cluster runs its instances as separate processes")
+		}
+		if v, _ := list[i].(*object).get("wait_ready"); truthy(v) && a.Policy[spec.KeyWaitLog] == "" {
+			// PM2's readiness is a message over its own IPC channel,
+			// which a program under tpm has no end of.
+			warnings = append(warnings, a.Label()+": wait_ready: tpm cannot receive process.send('ready'); use wait_log with your ready line")
 		}
 		for _, k := range extra[i] {
 			unused[k] = true
@@ -332,6 +341,12 @@ func readApp(o *object, i int, dir, envName string) (App, []string, string, erro
 	if v, ok := r.value("listen"); ok {
 		a.Listen = r.boolean("listen", v)
 	}
+	a.Policy = r.policy()
+	if r.err == nil {
+		if err := checkPolicy(a.Policy); err != nil {
+			r.err = fmt.Errorf("%s: %v", r.label, err)
+		}
+	}
 
 	if r.err != nil {
 		return a, nil, "", r.err
@@ -352,6 +367,91 @@ var honoured = []string{
 	"port", "increment_var", "autorestart", "max_restarts", "min_uptime",
 	"restart_delay", "exp_backoff_restart_delay", "stop_exit_codes",
 	"kill_timeout", "kill_signal", "time", "log_date_format", "listen",
+	"max_memory_restart", "cron_restart", "watch", "ignore_watch", "watch_delay",
+	"health_http", "health_cmd", "health_every", "health_fails", "wait_log", "depends_on", "on_event",
+	"wait_ready", // with wait_log; without it, a warning of its own (readApps)
+}
+
+// truthy reports whether a field we only look at says yes, however it is
+// written; it never fails on an odd value.
+func truthy(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(strings.TrimSpace(v), "true")
+	case json.Number:
+		return numberText(v) == "1"
+	}
+	return false
+}
+
+// policy maps the policy fields (PM2's and tpm's own) to the record's keys
+// (lib/spec, policy.go), which check them: PM2's names where it has them
+// (max_memory_restart "200M", cron_restart, watch true or paths,
+// ignore_watch, watch_delay in milliseconds), tpm's for the rest.
+func (r *reader) policy() map[string]string {
+	out := map[string]string{}
+	if v, ok := r.str("max_memory_restart"); ok {
+		out[spec.KeyMaxMemory] = v
+	}
+	if v, ok := r.str("cron_restart"); ok {
+		out[spec.KeyCronRestart] = v
+	}
+	if v, ok := r.value("watch"); ok {
+		if b, isBool := v.(bool); isBool {
+			if b {
+				out[spec.KeyWatch] = "."
+			}
+		} else if w := r.words("watch"); len(w) > 0 {
+			out[spec.KeyWatch] = strings.Join(w, ",")
+		}
+	}
+	if w := r.words("ignore_watch"); len(w) > 0 {
+		out[spec.KeyWatchIgnore] = strings.Join(w, ",")
+	}
+	if d := r.duration("watch_delay"); d != nil {
+		out[spec.KeyWatchDelay] = spec.FormatDuration(*d)
+	}
+	if d := r.duration("health_every"); d != nil {
+		out[spec.KeyHealthEvery] = spec.FormatDuration(*d)
+	}
+	for _, k := range []string{"health_http", "health_cmd", "health_fails", "wait_log", "on_event"} {
+		if v, ok := r.str(k); ok && v != "" {
+			out[k] = v
+		}
+	}
+	if w := r.words("depends_on"); len(w) > 0 {
+		out[spec.KeyDependsOn] = strings.Join(w, ",")
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// checkPolicy checks the policy fields as tpm-meta checks a record's
+// (lib/spec): a bad value refuses the file, and nothing starts. The
+// message names the field as the file has it.
+func checkPolicy(p map[string]string) error {
+	if len(p) == 0 {
+		return nil
+	}
+	m := &meta.Meta{}
+	m.Set("script", "-")
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		m.Set(k, p[k])
+	}
+	if _, err := spec.FromMeta("app", m); err != nil {
+		msg := err.Error()
+		for rec, field := range map[string]string{spec.KeyMaxMemory: "max_memory_restart", spec.KeyWatchIgnore: "ignore_watch"} {
+			if rest, ok := strings.CutPrefix(msg, rec+"="); ok {
+				msg = field + "=" + rest
+			}
+		}
+		return errors.New(msg)
+	}
+	return nil
 }
 
 func known(k string) bool {

@@ -108,6 +108,7 @@ func TestLoadCommonJS(t *testing.T) {
 			},
 			NodeEnv:     "development",
 			Autorestart: ptr(true), MaxRestarts: ptr(10), MinUptime: ptr(5 * time.Second),
+			Policy: map[string]string{"max_memory": "300M"}, // max_memory_restart
 		}
 	}
 	want := []App{
@@ -134,6 +135,8 @@ func TestLoadCommonJS(t *testing.T) {
 			KillTimeout:   ptr(5 * time.Second),
 			ClusterMode:   true,
 			LogDateFormat: "YYYY-MM-DD HH:mm:ss Z",
+			// watch: false watches nothing; ignore_watch is kept all the same.
+			Policy: map[string]string{"max_memory": "1G", "watch_ignore": "node_modules,logs"},
 		},
 		worker(1, "emails", 2),
 		worker(2, "thumbnails", 3),
@@ -164,14 +167,15 @@ func TestLoadCommonJS(t *testing.T) {
 			ExpBackoff:    ptr(100 * time.Millisecond),
 			StopExitCodes: []int{0, 143},
 			Time:          ptr(true),
+			Policy:        map[string]string{"cron_restart": "0 3 * * *"},
 		},
 	}
 	sameApps(t, cfg.Apps, want)
 	sameStrings(t, "warnings", cfg.Warnings, []string{
 		`app "storefront api" renamed storefront-api`,
 		`app "storefront-api": exec_mode cluster runs its instances as separate processes`,
-		"ignoring fields tpm does not use: cron_restart, error_file, ignore_watch, listen_timeout, " +
-			"max_memory_restart, merge_logs, out_file, source_map_support, vizion, wait_ready, watch",
+		`app "storefront-api": wait_ready: tpm cannot receive process.send('ready'); use wait_log with your ready line`,
+		"ignoring fields tpm does not use: error_file, listen_timeout, merge_logs, out_file, source_map_support, vizion",
 	})
 }
 
@@ -313,11 +317,11 @@ func TestLoadYAML(t *testing.T) {
 		{
 			Index: 2, Name: "limit-worker", Script: "worker.js", Cwd: dir, Instances: 1, Env: map[string]string{},
 			MinUptime: ptr(time.Minute), KillTimeout: ptr(10 * time.Second),
+			Policy: map[string]string{"watch": "src,config"},
 		},
 	})
 	sameStrings(t, "warnings", cfg.Warnings, []string{
 		`app "limit worker" renamed limit-worker`,
-		"ignoring fields tpm does not use: watch",
 	})
 }
 

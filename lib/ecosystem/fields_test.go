@@ -197,7 +197,7 @@ func TestWarnings(t *testing.T) {
 		`app "c\td" renamed c-d`,
 		`app "c-d": exec_mode cluster runs its instances as separate processes`,
 		"no app has env_staging",
-		"ignoring fields tpm does not use: error_file, max_memory_restart, my_own_key, namespace, out_file, treekill, watch",
+		"ignoring fields tpm does not use: error_file, my_own_key, namespace, out_file, treekill",
 	})
 	cfg, _ = loadOne(t, "ecosystem.json", src, Options{Only: []string{"e"}, EnvName: "production"})
 	sameStrings(t, "warnings with --only e", cfg.Warnings, []string{"ignoring fields tpm does not use: treekill"})

@@ -52,7 +52,8 @@ func TestLoadRealDump(t *testing.T) {
 			RestartDelay: ptr(2 * time.Second), KillTimeout: ptr(5 * time.Second)},
 		{Index: 1, Name: "report", Script: "/home/deploy/app/report.sh", Args: []string{"--daily", "--to", "ops@example.com"},
 			Interpreter: "bash", InterpreterArgs: []string{}, Cwd: "/home/deploy/app", Instances: 1,
-			Env: deployEnv("REPORT_MODE", "full"), Autorestart: ptr(false)},
+			Env: deployEnv("REPORT_MODE", "full"), Autorestart: ptr(false),
+			Policy: map[string]string{"max_memory": "104857600"}}, // max_memory_restart, in bytes in a dump
 		{Index: 2, Name: "worker", Script: "/home/deploy/app/worker.sh", Args: []string{"--queue", "jobs", "--verbose"},
 			Interpreter: "bash", InterpreterArgs: []string{}, Cwd: "/home/deploy", Instances: 1,
 			Env: deployEnv("QUEUE_URL", "redis://127.0.0.1:6379/0"), Autorestart: ptr(true)},
@@ -62,7 +63,6 @@ func TestLoadRealDump(t *testing.T) {
 	sameStrings(t, "warnings", cfg.Warnings, []string{
 		`app "tick" was stopped when PM2 saved it: not started (--only tick starts it)`,
 		`app "web": exec_mode cluster runs its instances as separate processes`,
-		"ignoring fields tpm does not use: max_memory_restart",
 	})
 }
 
@@ -251,8 +251,11 @@ func TestDumpMapping(t *testing.T) {
 			[]string{proc("cron", `"treekill": false, "watch": ["src"], "ignore_watch": ["node_modules"], "cron_restart": "0 3 * * *",
 				"max_memory_restart": 104857600, "namespace": "jobs", "wait_ready": true, "listen_timeout": 8000`)},
 			Options{},
-			[]App{{Name: "cron"}},
-			[]string{"ignoring fields tpm does not use: cron_restart, ignore_watch, listen_timeout, max_memory_restart, namespace, treekill, wait_ready, watch"}},
+			[]App{{Name: "cron", Policy: map[string]string{"cron_restart": "0 3 * * *", "max_memory": "104857600", "watch": "src", "watch_ignore": "node_modules"}}},
+			[]string{
+				`app "cron": wait_ready: tpm cannot receive process.send('ready'); use wait_log with your ready line`,
+				"ignoring fields tpm does not use: listen_timeout, namespace, treekill",
+			}},
 		{"policies in PM2's units",
 			[]string{proc("p", `"autorestart": false, "max_restarts": 3, "min_uptime": 2500, "restart_delay": 100,
 				"exp_backoff_restart_delay": 150, "kill_timeout": 1600, "stop_exit_codes": [0, 3], "time": true,

@@ -339,6 +339,7 @@ func (s *sup) shutdown() {
 	s.closeStatus()
 	s.drainLogs()
 	s.closeListener()
+	s.stopHooks()
 	if s.evLog != nil {
 		s.evLog.Close()
 		s.evLog = nil

@@ -35,8 +35,15 @@ file) gives one app per process, as an ecosystem file would: PM2's own fields
 and variables left out, the instances of a name folded into one app, and the
 processes PM2 had stopped left out (--only NAME keeps one).
 
-Exit codes: 0 ok, 64 usage, 65 the file does not parse or an app is invalid,
-66 no such file or app.`
+The policy fields (PM2's max_memory_restart, cron_restart, watch, ignore_watch,
+watch_delay; tpm's health_http, health_cmd, health_every, health_fails,
+wait_log, depends_on, on_event) come out under "policy" as record keys, checked
+as tpm-meta checks them; depends_on must name apps of the file, without a cycle,
+whatever --only keeps.
+
+Exit codes: 0 ok, 64 usage, 65 the file does not parse or an app is invalid
+(a bad policy value, an unknown depends_on name, a cycle), 66 no such file or
+app.`
 
 // Main runs tpm-ecosystem and returns its exit status.
 func Main(e *cli.Env) int {

@@ -167,7 +167,13 @@ func apply(e *cli.Env, g *grammar, t *state.Tree, config string, jobs []*job) er
 		if rolling && !g.Wait.On {
 			g.Wait = waitFlag{On: true, Timeout: DefaultWait}
 		}
-		if err := launchAll(e, g, t, launch); err != nil {
+		start := launchAll
+		if ordered(launch) {
+			// depends_on: in order, each once what it depends on is ready
+			// (order.go).
+			start = func(e *cli.Env, g *grammar, t *state.Tree, js []*job) error { return launchOrdered(e, g, t, js, false) }
+		}
+		if err := start(e, g, t, launch); err != nil {
 			if code == exit.OK {
 				return err
 			}

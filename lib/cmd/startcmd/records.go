@@ -26,36 +26,9 @@ func startNames(e *cli.Env, g *grammar, t *state.Tree, ns []string) error {
 func fromRecords(e *cli.Env, g *grammar, t *state.Tree, ns []string, policy bool) error {
 	var jobs []*job
 	for _, n := range ns {
-		r, err := t.Load(n)
+		j, err := recordJob(g, t, n, policy)
 		if err != nil {
 			return err
-		}
-		if r.Meta == nil {
-			return exit.With(exit.DataErr, r.Err)
-		}
-		s, err := spec.FromMeta(n, r.Meta)
-		if err != nil {
-			return exit.Errorf(exit.DataErr, "%s: %v", t.Meta(n), err)
-		}
-		if policy {
-			if err := g.settings(s); err != nil {
-				return err
-			}
-		}
-		// Checked now, not by the supervisor: a folder removed since the
-		// start would fail its exec with "no such file", which reads as a
-		// missing interpreter. A running process is left to launchAll,
-		// which says so.
-		if !r.Alive() {
-			if err := runnable(s); err != nil {
-				return exit.With(exit.Code(err), fmt.Errorf("%s: %w", n, err))
-			}
-		}
-		j := &job{spec: s, record: r.Meta, verb: g.verb}
-		if g.UpdateEnv {
-			if j.env, err = g.baseEnv(); err != nil {
-				return err
-			}
 		}
 		jobs = append(jobs, j)
 	}
@@ -93,8 +66,13 @@ func (g *grammar) onlyRecordFlags() error {
 }
 
 // startStale starts every stale process again: those whose files say they
-// run but which are not alive (after a reboot, or a kill -9).
+// run but which are not alive (after a reboot, or a kill -9). Their
+// depends_on orders them as at their first start (order.go): each waits
+// until what it depends on is ready.
 func startStale(e *cli.Env, g *grammar, t *state.Tree) error {
+	if err := g.onlyRecordFlags(); err != nil {
+		return fmt.Errorf("--stale: %w", err)
+	}
 	recs, err := t.LoadAll()
 	if err != nil {
 		return err
@@ -109,19 +87,75 @@ func startStale(e *cli.Env, g *grammar, t *state.Tree) error {
 	// others down: each starts on its own, and the worst failure is the
 	// exit status.
 	code := exit.OK
-	for _, n := range ns {
-		err := startNames(e, g, t, []string{n})
-		if err == nil {
-			continue
-		}
-		if exit.Code(err) == exit.Usage {
-			return fmt.Errorf("--stale: %w", err)
-		}
+	report := func(err error) {
 		e.Report(err)
 		code = max(code, exit.Code(err))
+	}
+	var jobs []*job
+	for _, n := range ns {
+		j, err := recordJob(g, t, n, false)
+		if err != nil {
+			report(err)
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	if ordered(jobs) {
+		// Every lock is taken before the first start.
+		err := fdBudget(len(jobs))
+		if err == nil {
+			err = launchOrdered(e, g, t, jobs, true)
+		}
+		if err != nil {
+			report(err)
+		}
+	} else {
+		for _, j := range jobs {
+			if err := launchAll(e, g, t, []*job{j}); err != nil {
+				report(err)
+			}
+		}
 	}
 	if code != exit.OK {
 		return cli.Silent(code)
 	}
 	return nil
+}
+
+// recordJob is the job that starts the process n again from its record;
+// with policy, the policy flags of g change the record as they would at a
+// first start (tpm-restart).
+func recordJob(g *grammar, t *state.Tree, n string, policy bool) (*job, error) {
+	r, err := t.Load(n)
+	if err != nil {
+		return nil, err
+	}
+	if r.Meta == nil {
+		return nil, exit.With(exit.DataErr, r.Err)
+	}
+	s, err := spec.FromMeta(n, r.Meta)
+	if err != nil {
+		return nil, exit.Errorf(exit.DataErr, "%s: %v", t.Meta(n), err)
+	}
+	if policy {
+		if err := g.settings(s); err != nil {
+			return nil, err
+		}
+	}
+	// Checked now, not by the supervisor: a folder removed since the
+	// start would fail its exec with "no such file", which reads as a
+	// missing interpreter. A running process is left to launchAll, which
+	// says so.
+	if !r.Alive() {
+		if err := runnable(s); err != nil {
+			return nil, exit.With(exit.Code(err), fmt.Errorf("%s: %w", n, err))
+		}
+	}
+	j := &job{spec: s, record: r.Meta, verb: g.verb}
+	if g.UpdateEnv {
+		if j.env, err = g.baseEnv(); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
 }
