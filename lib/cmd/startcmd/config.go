@@ -12,16 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
+	"github.com/tetra-toolkit/tpm/lib/app"
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/meta"
-	"github.com/tetra-toolkit/tpm/lib/names"
-	"github.com/tetra-toolkit/tpm/lib/port"
 	"github.com/tetra-toolkit/tpm/lib/spec"
 	"github.com/tetra-toolkit/tpm/lib/state"
 	"github.com/tetra-toolkit/tpm/lib/stop"
@@ -297,140 +294,19 @@ func readConfig(e *cli.Env, config string, env []string, envName, only string) (
 // and name decided as for a script, the policy of the file (then the
 // command line's policy flags over it), and one job per instance.
 func appJobs(g *grammar, a spec.App, base []string) ([]*job, error) {
-	env := base
-	for _, k := range slices.Sorted(maps.Keys(a.Env)) {
-		env = envfile.Set(env, k, a.Env[k])
-	}
-	if fi, err := os.Stat(a.Cwd); err != nil || !fi.IsDir() {
-		return nil, exit.Errorf(exit.NoInput, "cwd %s: no such folder", a.Cwd)
-	}
-	interp := a.Interpreter
-	path, interp, err := resolveScript(a.Script, a.Cwd, interp)
+	ps, err := app.Processes(a, base, os.Getenv("PATH"))
 	if err != nil {
 		return nil, err
-	}
-	s := spec.New()
-	s.Type = "ecosystem"
-	s.Script, s.Args, s.Cwd, s.Interpreter = path, a.Args, a.Cwd, interp
-	if interp != "" {
-		s.InterpArgs = a.InterpreterArgs
-	}
-	s.NodeEnv, _ = envfile.Get(env, "NODE_ENV")
-	envPort, _ := envfile.Get(env, "PORT")
-	p, _, err := port.Find("", envPort, a.Args, path)
-	switch {
-	case errors.Is(err, port.ErrNotFound) && a.Name != "":
-		p = port.None // a named app with no PORT listens on nothing
-	case errors.Is(err, port.ErrNotFound):
-		return nil, cli.WithHint(exit.Errorf(exit.DataErr, "no PORT and no name"), "give the app a name, or PORT in its env")
-	case err != nil:
-		return nil, exit.With(exit.DataErr, err)
-	}
-	s.Port = p
-	if a.Listen {
-		if p == port.None {
-			return nil, exit.Errorf(exit.DataErr, "listen: true needs a PORT to bind")
-		}
-		s.Listen = true
-	}
-	s.Name = a.Name
-	if s.Name == "" {
-		s.Name = names.Join(names.Base(a.Script), p)
-	}
-	if err := names.Check(s.Name); err != nil {
-		return nil, exit.With(exit.DataErr, err)
-	}
-	if err := policy(s, a); err != nil {
-		return nil, exit.With(exit.DataErr, err)
-	}
-	if err := appPolicy(s, a.Policy); err != nil {
-		return nil, exit.With(exit.DataErr, err)
-	}
-	if err := g.settings(s); err != nil {
-		return nil, err
-	}
-	if err := runnable(s); err != nil {
-		return nil, err
-	}
-	n := max(a.Instances, 1)
-	if n == 1 {
-		return []*job{{spec: s, env: env}}, nil
 	}
 	var jobs []*job
-	for i := range n {
-		one := *s
-		one.Name = names.Instance(s.Name, i)
-		one.Instance = i
-		if err := names.Check(one.Name); err != nil {
-			return nil, exit.With(exit.DataErr, err)
+	for _, p := range ps {
+		if err := g.settings(p.Spec); err != nil {
+			return nil, err
 		}
-		ienv := env
-		if v := a.IncrementVar; v != "" {
-			// increment_var: PORT (or another number) plus the instance.
-			cur, _ := envfile.Get(env, v)
-			if v == "PORT" {
-				cur = strconv.Itoa(p)
-			}
-			nv, err := strconv.Atoi(cur)
-			if err != nil {
-				return nil, exit.Errorf(exit.DataErr, "increment_var %s=%q is not a number", v, cur)
-			}
-			ienv = envfile.Set(env, v, strconv.Itoa(nv+i))
-			if v == "PORT" && p > 0 {
-				one.Port = p + i
-			}
+		if err := runnable(p.Spec); err != nil {
+			return nil, err
 		}
-		jobs = append(jobs, &job{spec: &one, env: ienv})
+		jobs = append(jobs, &job{spec: p.Spec, env: p.Env})
 	}
 	return jobs, nil
-}
-
-// policy applies the restart and stop fields of an app. PM2 restarts an app
-// whatever its exit (autorestart defaults to true, and means always), so an
-// ecosystem app restarts always unless it says autorestart: false.
-func policy(s *spec.Spec, a spec.App) error {
-	s.Restart = spec.RestartAlways
-	if a.Autorestart != nil && !*a.Autorestart {
-		s.Restart = spec.RestartNo
-	}
-	if a.MaxRestarts != nil {
-		s.MaxRestarts = *a.MaxRestarts
-	}
-	var err error
-	dur := func(v string, dst *time.Duration) {
-		if v == "" || err != nil {
-			return
-		}
-		*dst, err = time.ParseDuration(v)
-	}
-	dur(a.MinUptime, &s.MinUptime)
-	dur(a.RestartDelay, &s.RestartDelay)
-	dur(a.ExpBackoff, &s.Backoff)
-	dur(a.KillTimeout, &s.KillTimeout)
-	if err != nil {
-		return err
-	}
-	s.StopExitCodes = a.StopExitCodes
-	if a.Signal != "" {
-		s.Signal = a.Signal
-	}
-	return nil
-}
-
-// appPolicy applies an app's policy fields, checked as a record's are.
-func appPolicy(s *spec.Spec, fields map[string]string) error {
-	if len(fields) == 0 {
-		return nil
-	}
-	m := &meta.Meta{}
-	s.Apply(m)
-	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		m.Set(k, fields[k])
-	}
-	n, err := spec.FromMeta(s.Name, m)
-	if err != nil {
-		return err
-	}
-	s.Policy = n.Policy
-	return nil
 }

@@ -17,11 +17,11 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/tetra-toolkit/tpm/lib/app"
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/exit"
 	"github.com/tetra-toolkit/tpm/lib/listen"
-	"github.com/tetra-toolkit/tpm/lib/meta"
 	"github.com/tetra-toolkit/tpm/lib/names"
 	"github.com/tetra-toolkit/tpm/lib/port"
 	"github.com/tetra-toolkit/tpm/lib/proc"
@@ -437,67 +437,12 @@ func instances(v string) (int, error) {
 	return n, nil
 }
 
-// interpreters by extension, for scripts without their execute bit.
-var interpreters = map[string]string{
-	".js": "node", ".cjs": "node", ".mjs": "node", ".py": "python3", ".sh": "bash",
-}
-
-// resolveScript finds the program: a file (relative to cwd), or a command on
-// PATH. It returns its absolute path and the interpreter to run it with.
+// resolveScript finds the program (see app.ResolveScript) on tpm-start's
+// PATH, with tpm-start's hint for a script it cannot run.
 func resolveScript(script, cwd, interpFlag string) (string, string, error) {
-	p := script
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(cwd, p)
+	p, interp, err := app.ResolveScript(script, cwd, interpFlag, os.Getenv("PATH"))
+	if errors.Is(err, app.ErrNoInterpreter) {
+		return "", "", cli.WithHint(err, "chmod +x it, or give --interpreter CMD")
 	}
-	fi, err := os.Stat(p)
-	switch {
-	case err == nil && fi.IsDir():
-		return "", "", exit.Errorf(exit.NoInput, "%s is a folder, not a script", script)
-	case err == nil:
-	case errors.Is(err, fs.ErrPermission):
-		// A folder on the way that the caller cannot search: the script
-		// may well be there, and "no such script" would send them looking.
-		return "", "", exit.Errorf(exit.NoPerm, "cannot reach %s: permission denied", script)
-	case !strings.Contains(script, "/"):
-		lp, lerr := spec.LookPath(script, os.Getenv("PATH"))
-		if lerr != nil {
-			return "", "", exit.Errorf(exit.NoInput, "no such script or command: %s", script)
-		}
-		p, fi = lp, nil
-	default:
-		return "", "", exit.Errorf(exit.NoInput, "no such script: %s", script)
-	}
-	interp := interpFlag
-	switch {
-	case interp == "none":
-		interp = ""
-	case interp != "":
-	case fi != nil && fi.Mode()&0o111 == 0:
-		interp = interpreters[strings.ToLower(filepath.Ext(p))]
-		if interp == "" {
-			return "", "", cli.WithHint(exit.Errorf(exit.NoInput, "%s is not executable and tpm knows no interpreter for it", script),
-				"chmod +x it, or give --interpreter CMD")
-		}
-	}
-	if interp != "" {
-		// A relative path is the program's folder's (the supervisor runs in
-		// /): recorded absolute, so that a restart from anywhere runs it.
-		words, err := spec.InterpreterWords(interp, cwd)
-		if err != nil {
-			return "", "", exit.With(exit.Usage, err)
-		}
-		given, _ := meta.SplitWords(interp)
-		if words[0] != given[0] {
-			interp = meta.JoinWords(words)
-		}
-		if _, err := spec.LookPath(words[0], os.Getenv("PATH")); err != nil {
-			if errors.Is(err, fs.ErrPermission) {
-				return "", "", exit.Errorf(exit.NoPerm, "cannot execute %s: permission denied", words[0])
-			}
-			return "", "", exit.Errorf(exit.NoInput, "interpreter %s for %s: %v", given[0], script, err)
-		}
-	} else if fi != nil && fi.Mode()&0o111 == 0 {
-		return "", "", exit.Errorf(exit.NoInput, "%s is not executable", script)
-	}
-	return p, interp, nil
+	return p, interp, err
 }
