@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,7 +49,7 @@ const (
 
 // DefaultWatchIgnore is ignored by every watch: version control, node's
 // packages, dot-files (tpm's own tree is ignored wherever it is).
-var DefaultWatchIgnore = []string{".git", "node_modules", ".*"}
+var DefaultWatchIgnore = []string{".git", "node_modules", "__pycache__", ".*"}
 
 // Policy holds the policies of a Spec.
 type Policy struct {
@@ -107,6 +108,11 @@ func readPolicy(m *meta.Meta, p *Policy) error {
 	}
 	p.Watch = list(m.Value(KeyWatch))
 	p.WatchIgnore = list(m.Value(KeyWatchIgnore))
+	for _, g := range p.WatchIgnore {
+		if _, err := path.Match(strings.ReplaceAll(g, "**", "*"), ""); err != nil {
+			return fmt.Errorf("watch_ignore %q: %v", g, err)
+		}
+	}
 	dur := func(k string, dst *time.Duration, min time.Duration) error {
 		if v := m.Value(k); v != "" {
 			d, err := ParseDuration(v, time.Second)

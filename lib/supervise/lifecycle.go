@@ -420,4 +420,5 @@ func (s *sup) reloadPolicy() {
 	p.Restart, p.MaxRestarts, p.MinUptime = n.Restart, n.MaxRestarts, n.MinUptime
 	p.RestartDelay, p.Backoff, p.StopExitCodes = n.RestartDelay, n.Backoff, n.StopExitCodes
 	p.KillTimeout, p.Signal = n.KillTimeout, n.Signal
+	p.Policy = n.Policy
 }

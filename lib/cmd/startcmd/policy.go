@@ -52,6 +52,11 @@ func (g *grammar) policy(s *spec.Spec) error {
 		set(spec.KeyWatch, g.Watch.Paths)
 	}
 	set(spec.KeyWatchIgnore, g.WatchIgnore)
+	// Written out here too: applying s above leaves out a delay or a count
+	// at its default, or with its policy not (yet) set.
+	set(spec.KeyWatchDelay, g.WatchDelay)
+	set(spec.KeyHealthEvery, g.HealthEvery)
+	set(spec.KeyHealthFails, g.HealthFails)
 	set(spec.KeyHealthHTTP, g.HealthHTTP)
 	set(spec.KeyHealthCmd, g.HealthCmd)
 	set(spec.KeyWaitLog, g.WaitLog)
