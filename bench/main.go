@@ -33,7 +33,7 @@ var (
 	lines   = flag.Int("lines", 1000000, "lines for the logging measure")
 	flaps   = flag.Int("flaps", 300, "restarts of the flapping program before its supervisor's memory is read")
 	clients = flag.Int("clients", 2, "clients asking the web servers of the reload measure, each as fast as it goes")
-	only    = flag.String("only", "", "comma-separated measures to run: start,ls,stop,log,mem,survive,upgrade,flap,reload,restart,apply,serve,host,watch,pm2 (default all)")
+	only    = flag.String("only", "", "comma-separated measures to run: start,ls,stop,log,mem,survive,upgrade,flap,reload,restart,apply,serve,host,watch,policy,pm2 (default all)")
 	withPM2 = flag.Bool("with-pm2", false, "also measure PM2 (installed with npm into bench/.pm2, which git ignores); with survive, PM2 after kill -9 of its daemon; with reload, restart and apply, pm2 reload, restart and start FILE")
 )
 
@@ -78,7 +78,7 @@ func main() {
 	}{
 		{"start", benchStart}, {"ls", benchLs}, {"stop", benchStop}, {"log", benchLog}, {"mem", benchMem},
 		{"survive", benchSurvive}, {"upgrade", benchUpgrade}, {"flap", benchFlap},
-		{"reload", benchReload}, {"restart", benchRestart}, {"apply", benchApply}, {"serve", benchServe}, {"host", benchHost}, {"watch", benchWatch},
+		{"reload", benchReload}, {"restart", benchRestart}, {"apply", benchApply}, {"serve", benchServe}, {"host", benchHost}, {"watch", benchWatch}, {"policy", benchPolicy},
 	} {
 		if !want(m.name) {
 			continue

@@ -130,12 +130,24 @@ func (s *sup) waitNext(next run, wait time.Duration) error {
 	// Which process holds a socket can be told on Linux only: elsewhere a
 	// new run is ready once it has stayed up a second.
 	byPort := s.spec.Port > 0 && s.listener == nil && runtime.GOOS == "linux"
+	// With wait_log, the first matching line after the new run started.
+	byLine := s.lines.compiled != nil // armed by fork
+	if byLine {
+		byPort, up = false, nil
+	}
 	for {
 		select {
 		case <-next.exitCh:
 			next.exitCh <- nil // for the reap that follows
 			return errors.New("the new run ended before it was ready")
+		case <-s.lines.ch:
+			if byLine {
+				return nil
+			}
 		case <-deadline.C:
+			if byLine {
+				return fmt.Errorf("the new run wrote no line matching %q within %v", s.spec.WaitLog, wait)
+			}
 			if byPort {
 				return fmt.Errorf("the new run did not listen on port %d within %v", s.spec.Port, wait)
 			}

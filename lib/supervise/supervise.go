@@ -126,6 +126,8 @@ type sup struct {
 	// Records that could not be written (a full disk), for catchUp.
 	behind    []func(*meta.Meta)
 	pidBehind bool
+
+	lines readyLines // wait_log: the pumps look for the ready line (waitlog.go)
 }
 
 type request struct {
@@ -312,6 +314,7 @@ func (s *sup) pump(r *os.File, l *logfile.Writer) {
 		n, err := r.Read(buf)
 		if n > 0 {
 			s.pumped.Add(int64(n))
+			s.scanReady(r, buf[:n])
 			s.writing.Add(1)
 			l.Write(buf[:n])
 			s.writing.Add(-1)
@@ -436,7 +439,7 @@ func (s *sup) run() int {
 		return exit.Code(err)
 	}
 	fmt.Fprintf(s.status, "%s %d %s\n", said, s.pid, s.token)
-	return s.loop(time.After(s.hold))
+	return s.loop(s.onlineTimer(s.hold))
 }
 
 // loop reacts to the program's end, requests, signals and timers until the
@@ -519,7 +522,9 @@ func (s *sup) loop(online <-chan time.Time) int {
 				backoff = time.After(delay)
 				continue
 			}
-			online = time.After(onlineAfter)
+			online = s.onlineTimer(onlineAfter)
+		case <-s.lines.ch:
+			online = s.lineReady(online)
 		case <-online:
 			online = nil
 			if s.setState(state.Online) != nil {
@@ -552,6 +557,9 @@ func (s *sup) loop(online <-chan time.Time) int {
 				s.errLog.Reopen()
 				s.evLog.Reopen()
 				s.reloadPolicy()
+				if !s.ended {
+					s.startWatchers() // the run goes on under the policies as they are now
+				}
 				continue
 			}
 			// Taken down with the machine or the session: stop the program
@@ -613,6 +621,7 @@ func (s *sup) start(first bool) error {
 // fork starts one run of the program, in a process group of its own, and
 // returns its PID.
 func (s *sup) fork() (int, error) {
+	s.armReady()
 	pathEnv, _ := envfile.Get(s.env, "PATH")
 	path, argv, err := s.spec.Argv(pathEnv)
 	if err != nil {

@@ -333,8 +333,9 @@ func (j *job) spawn(t *state.Tree, line *meta.Meta, hold time.Duration) (int, *s
 }
 
 // waitReady waits until the program accepts TCP connections on its port, or
-// has stayed up a second when it has none. If the program ends first, or the
-// timeout passes, it prints the last lines of the program's stderr.
+// has stayed up a second when it has none, or, with wait_log, until its
+// supervisor saw the line and says "online". If the program ends first, or
+// the timeout passes, it prints the last lines of the program's stderr.
 func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, pid int, status *spare.Status, timeout time.Duration) error {
 	ended := make(chan string, 1)
 	online := make(chan struct{}, 1)
@@ -370,8 +371,13 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, pid int, status *spare.S
 	}
 	// With --listen the supervisor's socket accepts connections into its
 	// queue from the start: only the program's staying up tells.
-	byPort := s.Port > 0 && !s.Listen
-	if !byPort {
+	byLine := s.WaitLog != ""
+	byPort := s.Port > 0 && !s.Listen && !byLine
+	var lineSeen <-chan struct{}
+	if byLine {
+		lineSeen = online
+	}
+	if !byPort && !byLine {
 		// Staying up a second is the test: a shorter timeout could only fail.
 		timeout = max(timeout, time.Second+time.Second/2)
 	}
@@ -383,7 +389,7 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, pid int, status *spare.S
 		ticker := time.NewTicker(20 * time.Millisecond)
 		defer ticker.Stop()
 		tick = ticker.C
-	} else {
+	} else if !byLine {
 		up = time.After(time.Second)
 	}
 	for {
@@ -393,11 +399,19 @@ func waitReady(e *cli.Env, t *state.Tree, s *spec.Spec, pid int, status *spare.S
 		select {
 		case how := <-ended:
 			what := "before it accepted connections on port " + strconv.Itoa(s.Port)
-			if !byPort {
+			if byLine {
+				what = fmt.Sprintf("before it wrote a line matching %q", s.WaitLog)
+			} else if !byPort {
 				what = "within its first second"
 			}
 			return failWait(e, t, s.Name, fmt.Sprintf("%s: %s %s", s.Name, how, what))
+		case <-lineSeen:
+			return nil
 		case <-deadline.C:
+			if byLine {
+				// The record stays launching: the line may come yet.
+				return failWait(e, t, s.Name, fmt.Sprintf("%s: no line matching %q after %v", s.Name, s.WaitLog, timeout))
+			}
 			t.Request(s.Name, "ready")
 			if !byPort {
 				return failWait(e, t, s.Name, fmt.Sprintf("%s: not ready after %v", s.Name, timeout))
