@@ -6,19 +6,18 @@ package exportcmd
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/tetra-toolkit/tpm/lib/app"
 	"github.com/tetra-toolkit/tpm/lib/cli"
 	"github.com/tetra-toolkit/tpm/lib/envfile"
 	"github.com/tetra-toolkit/tpm/lib/exit"
@@ -134,41 +133,9 @@ func processes(e *cli.Env, g *grammar) ([]*export.Process, error) {
 // does, and turns its apps into processes with tpm-export's environment as
 // the base (the one tpm-start would save).
 func fromConfig(e *cli.Env, g *grammar, config string) ([]*export.Process, error) {
-	path, err := cli.Companion("tpm-ecosystem")
+	eco, err := app.ReadConfig(e, config, os.Environ(), g.Env, g.Only)
 	if err != nil {
 		return nil, err
-	}
-	var args []string
-	if g.Env != "" {
-		args = append(args, "--env", g.Env)
-	}
-	if g.Only != "" {
-		args = append(args, "--only", g.Only)
-	}
-	cmd := exec.Command(path, append(args, config)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	runErr := cmd.Run()
-	for _, l := range strings.Split(strings.TrimRight(errb.String(), "\n"), "\n") {
-		if l == "" {
-			continue
-		}
-		if msg, ok := strings.CutPrefix(l, "tpm-ecosystem: "); ok {
-			e.Warnf("%s", msg)
-		} else {
-			fmt.Fprintln(e.Stderr, l)
-		}
-	}
-	if runErr != nil {
-		var ee *exec.ExitError
-		if errors.As(runErr, &ee) && ee.ExitCode() > 0 {
-			return nil, cli.Silent(ee.ExitCode())
-		}
-		return nil, fmt.Errorf("tpm-ecosystem: %w", runErr)
-	}
-	var eco spec.Ecosystem
-	if err := json.Unmarshal(out.Bytes(), &eco); err != nil {
-		return nil, fmt.Errorf("tpm-ecosystem answered what tpm-export cannot read: %w", err)
 	}
 	for _, w := range eco.Warnings {
 		e.Warnf("%s: %s", config, w)

@@ -1,15 +1,11 @@
 package startcmd
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -245,48 +241,9 @@ func label(a spec.App) string {
 	return fmt.Sprintf("apps[%d]", a.Index)
 }
 
-// readConfig runs tpm-ecosystem on the file, with env as process.env. Its
-// messages (and what the config itself prints) pass through to stderr.
+// readConfig reads an ecosystem file (see app.ReadConfig).
 func readConfig(e *cli.Env, config string, env []string, envName, only string) (*spec.Ecosystem, error) {
-	path, err := cli.Companion("tpm-ecosystem")
-	if err != nil {
-		return nil, err
-	}
-	args := []string{config}
-	if envName != "" {
-		args = append([]string{"--env", envName}, args...)
-	}
-	if only != "" {
-		args = append([]string{"--only", only}, args...)
-	}
-	cmd := exec.Command(path, args...)
-	cmd.Env = env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	runErr := cmd.Run()
-	// Its diagnostics become ours.
-	for _, l := range strings.Split(strings.TrimRight(errb.String(), "\n"), "\n") {
-		if l == "" {
-			continue
-		}
-		if msg, ok := strings.CutPrefix(l, "tpm-ecosystem: "); ok {
-			e.Warnf("%s", msg)
-		} else {
-			fmt.Fprintln(e.Stderr, l)
-		}
-	}
-	if runErr != nil {
-		var ee *exec.ExitError
-		if errors.As(runErr, &ee) && ee.ExitCode() > 0 {
-			return nil, cli.Silent(ee.ExitCode())
-		}
-		return nil, fmt.Errorf("tpm-ecosystem: %w", runErr)
-	}
-	var eco spec.Ecosystem
-	if err := json.Unmarshal(out.Bytes(), &eco); err != nil {
-		return nil, fmt.Errorf("tpm-ecosystem answered what tpm-start cannot read: %w", err)
-	}
-	return &eco, nil
+	return app.ReadConfig(e, config, env, envName, only)
 }
 
 // appJobs turns one app into its processes: the script and interpreter
