@@ -45,14 +45,7 @@ func cmdCheckseq(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	path := ts.MkAbs(args[0])
 	min := atoi(ts, args[1])
-	files := []string{path}
-	for i := 1; ; i++ {
-		p := path + "." + strconv.Itoa(i)
-		if _, err := os.Stat(p); err != nil {
-			break
-		}
-		files = append([]string{p}, files...)
-	}
+	files := series(path)
 	next := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)

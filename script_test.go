@@ -514,6 +514,19 @@ func cmdUnstamp(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), stampRE.ReplaceAll(data, nil), 0o600))
 }
 
+// series lists a log and its rotated files, oldest first: LOG.N ... LOG.1,
+// LOG.
+func series(path string) []string {
+	files := []string{path}
+	for i := 1; ; i++ {
+		p := path + "." + strconv.Itoa(i)
+		if _, err := os.Stat(p); err != nil {
+			return files
+		}
+		files = append([]string{p}, files...)
+	}
+}
+
 // checklines LOG N checks that a log stream (LOG, then its rotated files
 // LOG.1, LOG.2, ... read oldest first) holds linewriter's lines 0..N-1, each
 // once, in order, each stamped, no rotated file ending inside a line.
@@ -523,14 +536,7 @@ func cmdChecklines(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	path := ts.MkAbs(args[0])
 	want := atoi(ts, args[1])
-	files := []string{path}
-	for i := 1; ; i++ {
-		p := path + "." + strconv.Itoa(i)
-		if _, err := os.Stat(p); err != nil {
-			break
-		}
-		files = append([]string{p}, files...)
-	}
+	files := series(path)
 	next := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
