@@ -26,6 +26,14 @@ func TestFollowAcrossRotations(t *testing.T) {
 			t.Fatal(err)
 		}
 		const n = 30000
+		var out bytes.Buffer
+		w := &writer{out: bufio.NewWriter(&out)}
+		f := &follower{stream: stream{name: "x", kind: kindOut, stamped: true}, path: path}
+		// The follower holds the (empty) file before the first line: it
+		// follows from there, across every rotation that comes.
+		if err := f.poll(w, true); err != nil {
+			t.Fatal(err)
+		}
 		done := make(chan struct{})
 		go func() {
 			for i := range n {
@@ -34,9 +42,6 @@ func TestFollowAcrossRotations(t *testing.T) {
 			lw.Close()
 			close(done)
 		}()
-		var out bytes.Buffer
-		w := &writer{out: bufio.NewWriter(&out)}
-		f := &follower{stream: stream{name: "x", kind: kindOut, stamped: true}, path: path}
 		for finished := false; ; {
 			select {
 			case <-done:
