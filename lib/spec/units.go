@@ -138,3 +138,14 @@ func Instances(v string) (int, error) {
 // their programs are already gigabytes of memory. A mistyped count (100000)
 // is refused before anything is created.
 func MaxInstances() int { return max(1024, runtime.NumCPU()) }
+
+// ParseAge reads an age or a period: a duration as ParseDuration reads it
+// (bare numbers are seconds), or days (7d, 1.5d).
+func ParseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		if n, err := strconv.ParseFloat(d, 64); err == nil && n >= 0 {
+			return time.Duration(n * float64(24*time.Hour)), nil
+		}
+	}
+	return ParseDuration(s, time.Second)
+}

@@ -98,7 +98,7 @@ func run(e *cli.Env, g *grammar) error {
 		}
 	}
 	if g.OlderThan != "" {
-		if c.older, err = parseAge(g.OlderThan); err != nil {
+		if c.older, err = spec.ParseAge(g.OlderThan); err != nil {
 			return cli.Usagef("--older-than: %v", err)
 		}
 	}
@@ -137,16 +137,6 @@ func run(e *cli.Env, g *grammar) error {
 		return cli.Silent(c.code)
 	}
 	return nil
-}
-
-// parseAge reads a duration, also in days (7d).
-func parseAge(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.ParseFloat(d, 64); err == nil && n >= 0 {
-			return time.Duration(n * float64(24*time.Hour)), nil
-		}
-	}
-	return spec.ParseDuration(s, time.Second)
 }
 
 func (c *cleaner) fail(err error) {

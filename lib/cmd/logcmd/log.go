@@ -27,7 +27,6 @@ import (
 	"os/signal"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -434,12 +433,7 @@ func split(s *stream, data []byte, cutoff string) []entry {
 
 // parseSince reads a duration ago (90s, 10m, 2h, 1d) or a time in loc.
 func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.ParseFloat(d, 64); err == nil && n >= 0 {
-			return now.Add(-time.Duration(n * 24 * float64(time.Hour))), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+	if d, err := spec.ParseAge(s); err == nil {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
