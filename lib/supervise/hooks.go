@@ -270,11 +270,7 @@ func (s *sup) hookStatus(kind string, kv []string) string {
 		}
 		return state.Exited
 	}
-	quick := s.quick + 1
-	if o.uptime >= s.spec.MinUptime || o.clean() && (s.spec.CronRestart != "" || s.spec.RestartDelay > 0 && s.spec.RestartDelay >= s.spec.MinUptime) {
-		quick = 0
-	}
-	if quick > s.spec.MaxRestarts {
+	if _, over := nextQuick(s.spec, s.quick, o); over {
 		return state.Errored
 	}
 	return state.Restarting

@@ -150,11 +150,15 @@ func (s *sup) takenDown(d time.Duration) bool {
 	}
 }
 
-func (s *sup) wantRestart(o outcome) bool {
-	if o.sig == 0 && slices.Contains(s.spec.StopExitCodes, o.code) {
+func (s *sup) wantRestart(o outcome) bool { return wantRestart(s.spec, o) }
+
+// wantRestart is the restart policy: no, on-failure (unless the end was
+// clean), always; a stop exit code ends the program for good.
+func wantRestart(p *spec.Spec, o outcome) bool {
+	if o.sig == 0 && !o.unknown && slices.Contains(p.StopExitCodes, o.code) {
 		return false
 	}
-	switch s.spec.Restart {
+	switch p.Restart {
 	case spec.RestartAlways:
 		return true
 	case spec.RestartOnFailure:
@@ -163,20 +167,34 @@ func (s *sup) wantRestart(o outcome) bool {
 	return false
 }
 
+// quickEnd reports whether a run's end counts toward the crash loop: it
+// came within MinUptime of the start, and is not a clean quick end that is
+// the program's way (a job started again by a fixed delay at least as long
+// as the minimum uptime, or by a schedule).
+func quickEnd(p *spec.Spec, o outcome) bool {
+	if o.uptime >= p.MinUptime {
+		return false
+	}
+	return !(o.clean() && (p.CronRestart != "" || p.RestartDelay > 0 && p.RestartDelay >= p.MinUptime))
+}
+
+// nextQuick is the count of quick ends in a row after o, and whether the
+// crash loop is over its limit (errored: MaxRestarts 3 means 4 runs).
+func nextQuick(p *spec.Spec, quick int, o outcome) (int, bool) {
+	if !quickEnd(p, o) {
+		return 0, false
+	}
+	return quick + 1, quick+1 > p.MaxRestarts
+}
+
 // scheduleRestart counts the run against the crash-loop window and returns
 // the back-off delay, or gives up (errored) after MaxRestarts quick ends in a
 // row. The window moves with each start: a program that runs for a day and
 // then starts failing at once is caught like one that fails from the start.
 func (s *sup) scheduleRestart(o outcome) (time.Duration, bool) {
-	// A run that lasted counts as no failure; nor does a clean quick end
-	// that is the program's way (a job started again by a fixed delay at
-	// least as long as the minimum uptime, or by a schedule).
-	if o.uptime >= s.spec.MinUptime || o.clean() && (s.spec.CronRestart != "" || s.spec.RestartDelay > 0 && s.spec.RestartDelay >= s.spec.MinUptime) {
-		s.quick = 0
-	} else {
-		s.quick++
-	}
-	if s.quick > s.spec.MaxRestarts {
+	var over bool
+	s.quick, over = nextQuick(s.spec, s.quick, o)
+	if over {
 		s.event(events.Errored, "restarts", strconv.Itoa(s.restarts), "why", "it failed "+strconv.Itoa(s.quick)+" times in a row within "+s.spec.MinUptime.String()+" of its start")
 		s.record(o, state.Errored, true)
 		return 0, false
@@ -218,12 +236,17 @@ func (s *sup) failedStart(err error) (time.Duration, bool) {
 // delay is the wait before the next start: the fixed restart delay when one
 // is set, else Backoff doubled for each quick failure in a row, up to
 // MaxBackoff.
-func (s *sup) delay() time.Duration {
-	if s.spec.RestartDelay > 0 {
-		return s.spec.RestartDelay
+func (s *sup) delay() time.Duration { return backoff(s.spec, s.quick) }
+
+// backoff is the wait before the next start after quick quick ends in a
+// row: the fixed restart delay when one is set, else Backoff doubled for
+// each one past the first, up to MaxBackoff.
+func backoff(p *spec.Spec, quick int) time.Duration {
+	if p.RestartDelay > 0 {
+		return p.RestartDelay
 	}
-	d := s.spec.Backoff
-	for i := 1; i < s.quick && d < spec.MaxBackoff; i++ {
+	d := p.Backoff
+	for i := 1; i < quick && d < spec.MaxBackoff; i++ {
 		d *= 2
 	}
 	return min(d, spec.MaxBackoff)
