@@ -83,6 +83,16 @@ func TestUnits(t *testing.T) {
 			t.Errorf("ParseDuration(%q) accepted", bad)
 		}
 	}
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "1.5d": 36 * time.Hour, "90": 90 * time.Second, "2h": 2 * time.Hour} {
+		if got, err := ParseAge(in); err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"d", "-1d", "soon"} {
+		if _, err := ParseAge(bad); err == nil {
+			t.Errorf("ParseAge(%q) accepted", bad)
+		}
+	}
 	for in, want := range map[string]int64{"10M": 10 << 20, "10MiB": 10 << 20, "10mb": 10 << 20, "512K": 512 << 10, "1.5G": 3 << 29, "100": 100} {
 		if got, err := ParseSize(in); err != nil || got != want {
 			t.Errorf("ParseSize(%q) = %d, %v", in, got, err)
