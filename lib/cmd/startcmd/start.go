@@ -67,7 +67,7 @@ type grammar struct {
 	MaxMemory    string    `placeholder:"SIZE" help:"Restart the program when its process group uses more memory than SIZE (300M)."`
 	CronRestart  string    `placeholder:"EXPR" help:"Restart (or start again, once ended) at these times: five-field cron, or @daily, @hourly, @every 10m."`
 	Watch        watchFlag `placeholder:"PATHS" help:"Restart when a file changes under PATHS (--watch=src,lib; bare: the working folder)."`
-	WatchIgnore  string    `placeholder:"GLOBS" help:"With --watch: also ignore these (comma-separated; .git, node_modules and dot-files always are)."`
+	WatchIgnore  string    `placeholder:"GLOBS" help:"With --watch: also ignore these (comma-separated; .git, node_modules, __pycache__ and dot-files always are)."`
 	WatchDelay   string    `placeholder:"D" help:"With --watch: wait this long after the last change (default 1s)."`
 	HealthHTTP   string    `placeholder:"PATH" help:"Health check: GET http://127.0.0.1:PORT/PATH, 2xx or 3xx is healthy."`
 	HealthCmd    string    `placeholder:"CMD" help:"Health check: a shell command, exit 0 is healthy."`
