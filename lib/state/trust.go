@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,8 +102,8 @@ func (c checker) notFolder(path string) error {
 // owner names the owner of a file for a message.
 func owner(uid uint32) string {
 	id := strconv.FormatUint(uint64(uid), 10)
-	if u, err := user.LookupId(id); err == nil {
-		return u.Username + " (uid " + id + ")"
+	if name := userName(id); name != "" {
+		return name + " (uid " + id + ")"
 	}
 	return "uid " + id
 }
@@ -300,4 +299,21 @@ func trusted(base string) (*Tree, error) {
 	}
 	t.complete.Store(lacking == "")
 	return t, nil
+}
+
+// userName finds the name of a uid in /etc/passwd, for a message; "" when it
+// cannot. (os/user would do it, and cost every binary that opens a tree,
+// the supervisor included, its package and the C resolver's stand-in.)
+func userName(uid string) string {
+	data, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, ":", 4)
+		if len(f) == 4 && f[2] == uid {
+			return f[0]
+		}
+	}
+	return ""
 }
