@@ -52,7 +52,7 @@ func TestWantRestart(t *testing.T) {
 // each start); clean quick ends of a scheduled job or one with a long fixed
 // delay do not count.
 func TestCrashWindow(t *testing.T) {
-	p := specWith(func(s *spec.Spec) { s.MaxRestarts, s.MinUptime = 3, 10 * time.Second })
+	p := specWith(func(s *spec.Spec) { s.MaxRestarts, s.MinUptime = 3, 10*time.Second })
 	quick, long := outcome{code: 1, uptime: time.Second}, outcome{code: 1, uptime: time.Hour}
 	q, over := 0, false
 	for i := 1; i <= 3; i++ {
@@ -79,7 +79,7 @@ func TestCrashWindow(t *testing.T) {
 	if q, over = nextQuick(cron, 5, clean); q != 0 || over {
 		t.Errorf("a scheduled job's clean quick end counts: %d, %v", q, over)
 	}
-	delayed := specWith(func(s *spec.Spec) { s.MaxRestarts, s.RestartDelay, s.MinUptime = 0, time.Minute, 10 * time.Second })
+	delayed := specWith(func(s *spec.Spec) { s.MaxRestarts, s.RestartDelay, s.MinUptime = 0, time.Minute, 10*time.Second })
 	if q, over = nextQuick(delayed, 0, clean); q != 0 || over {
 		t.Errorf("a clean end before a fixed delay >= min uptime counts: %d, %v", q, over)
 	}

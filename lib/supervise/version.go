@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"os"
 	"runtime/debug"
 	"sync"
 )
@@ -18,7 +19,7 @@ var Version = sync.OnceValue(func() string {
 	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "devel"
+		return devel()
 	}
 	rev, dirty := "", false
 	for _, s := range bi.Settings {
@@ -33,7 +34,7 @@ var Version = sync.OnceValue(func() string {
 		if v := bi.Main.Version; v != "" && v != "(devel)" {
 			return v
 		}
-		return "devel"
+		return devel()
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
@@ -43,3 +44,15 @@ var Version = sync.OnceValue(func() string {
 	}
 	return rev
 })
+
+// devel names a build without a version or VCS stamp (-buildvcs=false, a
+// test binary) by when its file was written, so that a rebuilt binary is
+// still told from the one a running supervisor started with.
+func devel() string {
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			return "devel-" + fi.ModTime().UTC().Format("20060102T150405")
+		}
+	}
+	return "devel"
+}
