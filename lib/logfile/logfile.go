@@ -26,6 +26,7 @@ package logfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -410,6 +411,72 @@ func (w *Writer) rotate() bool {
 		return false
 	}
 	return true
+}
+
+// Maintain tidies one log stream for a process whose writer is gone
+// (tpm-clean --logs), under the folder's rotation lock taken by the
+// caller: the rotated files that go (beyond keep, older than older when it
+// is set, and every older one after one that goes) are given to remove, the
+// rest renumbered 1, 2, ... without gaps, and the current file rotated when
+// it is over maxSize. A dry run gives remove the same files and renames
+// nothing.
+func Maintain(path string, maxSize int64, keep int, older time.Duration, dry bool, remove func(string)) error {
+	rotate := false
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxSize {
+		rotate = true
+	}
+	slots := keep // rotated files that may remain
+	if rotate {
+		slots-- // the current file takes one
+	}
+	var survivors []string
+	cut := false
+	for _, p := range Series(path)[1:] { // newest first
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if !cut && (len(survivors) >= slots || (older > 0 && time.Since(fi.ModTime()) > older)) {
+			cut = true
+		}
+		if cut {
+			remove(p)
+			continue
+		}
+		survivors = append(survivors, p)
+	}
+	if dry {
+		if rotate && keep == 0 {
+			remove(path)
+		}
+		return nil
+	}
+	// Close the gaps, newest first (each file moves to a smaller number that
+	// no file still to move has); then, to rotate, shift every file up by one,
+	// oldest first (each moves to a number already vacated).
+	for i, p := range survivors {
+		if want := path + "." + strconv.Itoa(i+1); p != want {
+			if err := os.Rename(p, want); err != nil {
+				return err
+			}
+		}
+	}
+	if !rotate {
+		return nil
+	}
+	for i := len(survivors); i >= 1; i-- {
+		if err := os.Rename(path+"."+strconv.Itoa(i), path+"."+strconv.Itoa(i+1)); err != nil {
+			return err
+		}
+	}
+	if keep == 0 {
+		remove(path)
+		return nil
+	}
+	if err := os.Rename(path, path+".1"); err != nil {
+		return fmt.Errorf("rotate %s: %w", path, err)
+	}
+	return nil
 }
 
 // Rotate moves path to path.1, path.1 to path.2, and so on, keeping keep

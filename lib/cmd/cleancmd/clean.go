@@ -428,66 +428,10 @@ func (c *cleaner) logs() {
 	}
 }
 
-// logPlan maintains one log stream: the rotated files that go (beyond keep,
-// older than --older-than, and every older one after one that goes) are
-// removed, the rest renumbered 1, 2, ... without gaps, and the current file
-// rotated when it is over maxSize. A dry run prints the same removals.
+// logPlan maintains one log stream (logfile.Maintain): a dry run prints
+// what would go and renames nothing.
 func (c *cleaner) logPlan(path string, maxSize int64, keep int) {
-	rotate := false
-	if fi, err := os.Stat(path); err == nil && fi.Size() > maxSize {
-		rotate = true
-	}
-	slots := keep // rotated files that may remain
-	if rotate {
-		slots-- // the current file takes one
-	}
-	var survivors []string
-	cut := false
-	for _, p := range logfile.Series(path)[1:] { // newest first
-		fi, err := os.Stat(p)
-		if err != nil {
-			continue
-		}
-		if !cut && (len(survivors) >= slots || (c.older > 0 && time.Since(fi.ModTime()) > c.older)) {
-			cut = true
-		}
-		if cut {
-			c.remove(p)
-			continue
-		}
-		survivors = append(survivors, p)
-	}
-	if c.g.DryRun {
-		if rotate && keep == 0 {
-			c.remove(path)
-		}
-		return
-	}
-	// Close the gaps, newest first (each file moves to a smaller number that
-	// no file still to move has); then, to rotate, shift every file up by one,
-	// oldest first (each moves to a number already vacated).
-	for i, p := range survivors {
-		if want := path + "." + strconv.Itoa(i+1); p != want {
-			if err := os.Rename(p, want); err != nil {
-				c.fail(exit.With(exit.CantCreate, err))
-				return
-			}
-		}
-	}
-	if !rotate {
-		return
-	}
-	for i := len(survivors); i >= 1; i-- {
-		if err := os.Rename(path+"."+strconv.Itoa(i), path+"."+strconv.Itoa(i+1)); err != nil {
-			c.fail(exit.With(exit.CantCreate, err))
-			return
-		}
-	}
-	if keep == 0 {
-		c.remove(path)
-		return
-	}
-	if err := os.Rename(path, path+".1"); err != nil {
-		c.fail(exit.With(exit.CantCreate, fmt.Errorf("rotate %s: %w", path, err)))
+	if err := logfile.Maintain(path, maxSize, keep, c.older, c.g.DryRun, c.remove); err != nil {
+		c.fail(exit.With(exit.CantCreate, err))
 	}
 }
