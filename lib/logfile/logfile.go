@@ -389,12 +389,12 @@ func (w *Writer) rotate() bool {
 	// done. The writer never waits: if a reader is looking, it rotates at
 	// the next line instead (inside a long line, after another MaxSize).
 	if w.dir != nil {
-		if err := flockDir(w.dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if err := Flock(w.dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			if errors.Is(err, unix.EWOULDBLOCK) {
 				return false
 			}
 		} else {
-			defer flockDir(w.dir, unix.LOCK_UN)
+			defer Flock(w.dir, unix.LOCK_UN)
 		}
 	}
 	if w.f != nil {
@@ -520,9 +520,13 @@ func (w *Writer) Close() error {
 	return err
 }
 
-func flockDir(d *os.File, how int) error {
+// Flock takes or lets go of a flock(2) lock on f (how: unix.LOCK_EX,
+// LOCK_SH, LOCK_UN, with LOCK_NB), again when a signal interrupts it. tpm's
+// locks (a process's run lock, the tree's edit lock, the logs folder's
+// rotation lock) all go through it.
+func Flock(f *os.File, how int) error {
 	for {
-		err := unix.Flock(int(d.Fd()), how)
+		err := unix.Flock(int(f.Fd()), how)
 		if err != unix.EINTR {
 			return err
 		}
@@ -542,7 +546,7 @@ func LockDir(dir string, exclusive bool) (func(), error) {
 	if exclusive {
 		how = unix.LOCK_EX
 	}
-	if err := flockDir(d, how); err != nil {
+	if err := Flock(d, how); err != nil {
 		d.Close()
 		return nil, err
 	}

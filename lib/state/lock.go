@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/logfile"
 	"github.com/tetra-toolkit/tpm/lib/proc"
 )
 
@@ -56,14 +57,8 @@ func lockFile(path string, how int) (*os.File, error) {
 	}
 }
 
-func flock(f *os.File, how int) error {
-	for {
-		err := unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			return err
-		}
-	}
-}
+// flock is logfile.Flock: one way to take a lock.
+func flock(f *os.File, how int) error { return logfile.Flock(f, how) }
 
 func sameFile(f *os.File, path string) bool {
 	a, err := f.Stat()
