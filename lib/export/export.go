@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,42 +129,9 @@ func unmapped(m *meta.Meta) []string {
 	return out
 }
 
-// WriteFile writes data to path with mode, atomically (a temporary file in
-// the same folder, synced, then renamed): systemd or Nomad never read half
-// a unit, and a failed write leaves the old file.
+// WriteFile writes data to path with mode, atomically (state.WriteFileMode):
+// systemd or Nomad never read half a unit, and a failed write leaves the
+// old file.
 func WriteFile(path string, data []byte, mode os.FileMode) error {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return writeErr(path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return writeErr(path, err)
-	}
-	return nil
-}
-
-// writeErr names the file that could not be written, not the temporary
-// file the system call was about.
-func writeErr(path string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return fmt.Errorf("cannot write %s: %w", path, err)
+	return state.WriteFileMode(path, data, mode)
 }

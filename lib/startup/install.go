@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tetra-toolkit/tpm/lib/exit"
+	"github.com/tetra-toolkit/tpm/lib/state"
 )
 
 // Report is what an install or a removal did: Lines for stdout (one per
@@ -84,7 +85,7 @@ func place(path string, data []byte) (changed bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return false, writeErr(path, err)
 	}
-	if err := writeFile(path, data, 0o644); err != nil {
+	if err := state.WriteFileMode(path, data, 0o644); err != nil {
 		return false, writeErr(path, err)
 	}
 	return true, nil
@@ -128,34 +129,6 @@ func fileCode(err error) int {
 		return exit.NoPerm
 	}
 	return exit.CantCreate
-}
-
-// writeFile writes data atomically: a temporary file in the same folder,
-// synced, renamed over path.
-func writeFile(path string, data []byte, mode os.FileMode) error {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // run runs a command and returns its output; the error carries the first

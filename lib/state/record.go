@@ -101,29 +101,17 @@ func (t *Tree) LoadAll() ([]*Record, error) {
 	}
 	// Reading a record is a few system calls; spread them over the CPUs.
 	recs := make([]*Record, len(ns))
-	workers := min(runtime.GOMAXPROCS(0), max(len(ns)/64, 1))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(ns) {
-					return
-				}
-				n := ns[i]
-				data, err := readFile(t.Meta(n))
-				switch {
-				case errors.Is(err, os.ErrNotExist): // removed since the listing
-				case err != nil:
-					recs[i] = &Record{Name: n, Err: err, Status: Invalid}
-				default:
-					recs[i] = t.record(n, data, hasPid[n])
-				}
-			}
-		})
-	}
-	wg.Wait()
+	Each(len(ns), func(i int) {
+		n := ns[i]
+		data, err := readFile(t.Meta(n))
+		switch {
+		case errors.Is(err, os.ErrNotExist): // removed since the listing
+		case err != nil:
+			recs[i] = &Record{Name: n, Err: err, Status: Invalid}
+		default:
+			recs[i] = t.record(n, data, hasPid[n])
+		}
+	})
 	out := recs[:0]
 	for _, r := range recs {
 		if r != nil {
@@ -198,4 +186,25 @@ func (r *Record) Uptime(now time.Time) time.Duration {
 		return 0
 	}
 	return max(now.Sub(r.Prog.Started()), 0)
+}
+
+// Each calls fn(0) ... fn(n-1) on up to one goroutine per CPU, one per 64
+// items at the least, and returns when all are done: for work that is a
+// few system calls per process (reading records, their last events).
+func Each(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/64, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -194,7 +194,12 @@ var tempSeq atomic.Uint64
 // leaves half a file, or none (SPEC §12: a record of a first start or a
 // final state must survive). A .meta, .env or .pid file over the bound its
 // reader accepts is refused (65).
-func WriteFile(path string, data []byte) error {
+func WriteFile(path string, data []byte) error { return WriteFileMode(path, data, 0o600) }
+
+// WriteFileMode is WriteFile with the file's mode, exactly (the umask
+// aside): for files tpm writes outside its tree (a systemd unit, a crontab
+// stand-in's file, an exported job), the same way.
+func WriteFileMode(path string, data []byte, mode os.FileMode) error {
 	if limit := maxFor(path); limit > 0 && len(data) > limit {
 		return exit.Errorf(exit.DataErr, "write %s: %d bytes, over the %s tpm reads back", path, len(data), sizeString(limit))
 	}
@@ -208,6 +213,9 @@ func WriteFile(path string, data []byte) error {
 		return writeErr(path, &os.PathError{Op: "open", Path: tmp, Err: err})
 	}
 	err = writeAll(fd, data)
+	if err == nil && mode.Perm() != 0o600 {
+		err = unix.Fchmod(fd, uint32(mode.Perm()))
+	}
 	if err == nil {
 		err = fsync(fd)
 	}

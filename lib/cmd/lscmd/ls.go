@@ -8,12 +8,9 @@ package lscmd
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tetra-toolkit/tpm/lib/cli"
@@ -79,9 +76,7 @@ func run(e *cli.Env, g *grammar) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	rows := make([]row, 0, len(recs))
-	alive := false
+	kept := recs[:0]
 	for _, r := range recs {
 		if want != nil && !slices.Contains(want, r.Name) {
 			continue
@@ -92,16 +87,20 @@ func run(e *cli.Env, g *grammar) error {
 		if r.Err != nil {
 			e.Warnf("%v", r.Err)
 		}
-		alive = alive || r.ProgAlive
-		rows = append(rows, row{r: r, uptime: r.Uptime(now)})
+		kept = append(kept, r)
 	}
-	if alive && !g.Quiet {
-		usage, err := proc.GroupUsage()
+	rows := make([]row, len(kept))
+	if g.Quiet {
+		for i, r := range kept {
+			rows[i].r = r
+		}
+	} else {
+		ps, err := Measure(kept) // what tpm-serve shows too
 		if err != nil {
 			e.Warnf("cannot measure CPU and memory: %v", err)
 		}
-		for i := range rows {
-			rows[i].usage = usageOf(rows[i].r, usage)
+		for i, p := range ps {
+			rows[i] = row{r: p.Record, uptime: p.Uptime, usage: p.Usage}
 		}
 	}
 	switch {
@@ -225,21 +224,7 @@ func usageOf(r *state.Record, groups map[int]proc.Usage) proc.Usage {
 // the records: a file to open per process is most of --json's extra cost.
 func lastEvents(t *state.Tree, rows []row) []string {
 	out := make([]string, len(rows))
-	workers := min(runtime.GOMAXPROCS(0), max(len(rows)/64, 1))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(rows) {
-					return
-				}
-				out[i] = lastEvent(t, rows[i].r.Name)
-			}
-		})
-	}
-	wg.Wait()
+	state.Each(len(rows), func(i int) { out[i] = lastEvent(t, rows[i].r.Name) })
 	return out
 }
 
